@@ -1,0 +1,64 @@
+/* `maestro help [<command>]` and `maestro version`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "version.h"
+
+static const char exit_status_text[] =
+	"Exit status:\n"
+	"  0  done, and every policy gate passed\n"
+	"  1  a policy gate said no, or a hold is active\n"
+	"  2  usage: bad arguments, revisions, or input documents\n"
+	"  3  environment: not a repository, I/O failure, missing tool or key\n"
+	"  4  internal error in maestro\n";
+
+static void print_overview(FILE *out)
+{
+	const struct mc_command *const *c;
+	fprintf(out, "usage: maestro [--version] [--help] <command> [<args>]\n\n"
+		     "Maestro Conductor scores, gates and explains changes to a repository.\n\n"
+		     "Commands:\n");
+	for (c = mc_commands; *c; c++)
+		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
+	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n%s",
+		exit_status_text);
+}
+
+static int run_help(int argc, char **argv)
+{
+	const struct mc_command *cmd;
+	if (argc < 2) {
+		print_overview(stdout);
+		return MC_EXIT_OK;
+	}
+	if (argc > 2)
+		return mc_cli_usage("help", "takes at most one command name");
+	cmd = mc_cli_find(argv[1]);
+	if (!cmd)
+		return mc_cli_usage("help", "no command named '%s'", argv[1]);
+	printf("%s\n%s", cmd->help, exit_status_text);
+	return MC_EXIT_OK;
+}
+
+static int run_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return mc_cli_usage("version", "takes no arguments");
+	printf("maestro %s\n", MC_VERSION);
+	return MC_EXIT_OK;
+}
+
+const struct mc_command mc_cmd_help = {
+	"help", "show help for maestro or for one command",
+	"usage: maestro help [<command>]\n\n"
+	"Without a command, lists the commands; with one, prints its options.\n",
+	run_help,
+};
+
+const struct mc_command mc_cmd_version = {
+	"version", "print maestro's version",
+	"usage: maestro version\n       maestro --version\n",
+	run_version,
+};

@@ -1,0 +1,11 @@
+/* The table of maestro commands, in the order `maestro help` lists them. */
+#include "cli/cli.h"
+
+extern const struct mc_command mc_cmd_help;
+extern const struct mc_command mc_cmd_version;
+
+const struct mc_command *const mc_commands[] = {
+	&mc_cmd_help,
+	&mc_cmd_version,
+	0,
+};
