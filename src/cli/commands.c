@@ -3,9 +3,11 @@
 
 extern const struct mc_command mc_cmd_help;
 extern const struct mc_command mc_cmd_version;
+extern const struct mc_command mc_cmd_hooks;
 
 const struct mc_command *const mc_commands[] = {
 	&mc_cmd_help,
+	&mc_cmd_hooks,
 	&mc_cmd_version,
 	0,
 };
