@@ -1,0 +1,46 @@
+/*
+ * Policy gates: the checks that can stop a change. Each gate reports whether
+ * it applies, whether it passed, and a sentence the Decision Card shows as the
+ * reason, so nobody has to guess why a change was blocked or what would unblock it.
+ */
+#ifndef MC_MODEL_POLICY_H
+#define MC_MODEL_POLICY_H
+#include <stddef.h>
+
+#include "model/config.h"
+
+enum mc_gate_id {
+	MC_GATE_RISK = 0,       /* policy.max_risk */
+	MC_GATE_APPROVALS,      /* policy.required_approvals */
+	MC_GATE_PROTECTED,      /* policy.protected_paths + protected_approvals */
+	MC_GATE_BUDGET_LLM,     /* policy.max_llm_usd */
+	MC_GATE_BUDGET_CI,      /* policy.max_ci_minutes */
+	MC_GATE_COUNT
+};
+
+typedef struct mc_gate {
+	const char *name;   /* stable identifier: "max_risk", "protected_paths", ... */
+	int applies;        /* 0 when the gate is not configured or not relevant */
+	int passed;
+	char *reason;
+} mc_gate;
+
+typedef struct mc_verdict {
+	mc_gate gates[MC_GATE_COUNT];
+	int passed;                       /* every applicable gate passed */
+	mc_string_list protected_hits;    /* changed paths that matched a protected pattern */
+} mc_verdict;
+
+typedef struct mc_policy_input {
+	double risk;
+	const char *const *paths;  /* every path the change touches (both sides of a rename) */
+	size_t npaths;
+	unsigned approvals;
+	double llm_usd;
+	double ci_minutes;
+} mc_policy_input;
+
+void mc_policy_evaluate(mc_verdict *out, const mc_config *cfg, const mc_policy_input *in);
+void mc_verdict_free(mc_verdict *v);
+
+#endif
