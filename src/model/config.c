@@ -1,0 +1,259 @@
+/*
+ * Repository configuration (config.h): defaults, parsing, the effective config.
+ *
+ * The text is parsed with a size limit, validated against the schema embedded
+ * in the binary (schemas/config.schema.json), and only then copied into the
+ * struct, so the copying code can trust every type and range. Any failure is
+ * MC_ECONFIG with a message naming the origin and the JSON path. Pure: no I/O;
+ * the caller reads the file (from the base commit of a change).
+ */
+#include "model/config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/embedded.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/jsonschema.h"
+
+#define CONFIG_SCHEMA "schemas/config.schema.json"
+
+static void list_set(mc_string_list *list, const char *const *items, size_t n)
+{
+	size_t i;
+	list->items = mc_xcalloc(n ? n : 1, sizeof *list->items);
+	for (i = 0; i < n; i++)
+		list->items[i] = mc_xstrdup(items[i]);
+	list->n = n;
+}
+
+static void list_free(mc_string_list *list)
+{
+	size_t i;
+	for (i = 0; i < list->n; i++)
+		free(list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->n = 0;
+}
+
+void mc_config_defaults(mc_config *cfg)
+{
+	static const char *const fix_labels[] = { "bug", "fix", "defect" };
+	static const char *const flaky_labels[] = { "flaky" };
+	memset(cfg, 0, sizeof *cfg);
+	cfg->value_defect_usd = 400;
+	cfg->value_flake_usd = 150;
+	cfg->value_latency_ms_usd = 2;
+	cfg->value_revenue_weight = 1;
+	cfg->cost_ci_usd_per_minute = 0.008;
+	cfg->cost_ci_minutes = 10;
+	cfg->cost_llm_usd = 0;
+	cfg->policy_max_risk = 0.8;
+	list_set(&cfg->policy_protected_paths, NULL, 0);
+	cfg->policy_protected_approvals = 1;
+	cfg->policy_required_approvals = 0;
+	cfg->policy_max_llm_usd = -1;
+	cfg->policy_max_ci_minutes = -1;
+	list_set(&cfg->labels_fix, fix_labels, 3);
+	list_set(&cfg->labels_flaky, flaky_labels, 1);
+	cfg->review_default_branch = NULL;
+}
+
+void mc_config_free(mc_config *cfg)
+{
+	if (!cfg)
+		return;
+	list_free(&cfg->policy_protected_paths);
+	list_free(&cfg->labels_fix);
+	list_free(&cfg->labels_flaky);
+	free(cfg->review_default_branch);
+	cfg->review_default_branch = NULL;
+}
+
+/* Re-raise the current error as MC_ECONFIG, keeping its message. */
+static int as_config_error(void)
+{
+	char *msg = mc_xstrdup(mc_error_message());
+	mc_error_set(MC_ECONFIG, "%s", msg);
+	free(msg);
+	return MC_ECONFIG;
+}
+
+/* The embedded schema as a json-c object (parsed per call: configs are read
+ * once per change, and a shared cached object would need locking). */
+static int load_schema(struct json_object **out)
+{
+	size_t len;
+	const char *text = mc_embedded_get(CONFIG_SCHEMA, &len);
+	if (!text)
+		return mc_error_set(MC_EINTERNAL, "%s is not embedded in this build", CONFIG_SCHEMA);
+	if (mc_json_parse(out, text, len, MC_CONFIG_MAX_BYTES, CONFIG_SCHEMA))
+		return mc_error_wrap(MC_EINTERNAL, "embedded schema");
+	return 0;
+}
+
+/* The setters below run after validation: types and ranges are already right. */
+
+static void take_number(double *field, struct json_object *section, const char *key)
+{
+	*field = mc_json_get_double(section, key, *field);
+}
+
+/* A number or null (null and a missing key differ: null clears the ceiling). */
+static void take_ceiling(double *field, struct json_object *section, const char *key)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(section, key, &v))
+		return;
+	*field = v ? json_object_get_double(v) : -1;
+}
+
+/* An "integer" may arrive as 2.0; the schema bounds it to 0..100. */
+static void take_count(int *field, struct json_object *section, const char *key)
+{
+	struct json_object *v = mc_json_get(section, key);
+	if (v)
+		*field = (int)json_object_get_double(v);
+}
+
+static void take_list(mc_string_list *list, struct json_object *section, const char *key)
+{
+	struct json_object *v = mc_json_get(section, key);
+	size_t i, n;
+	if (!v)
+		return;
+	list_free(list);
+	n = json_object_array_length(v);
+	list->items = mc_xcalloc(n ? n : 1, sizeof *list->items);
+	for (i = 0; i < n; i++)
+		list->items[i] = mc_xstrdup(json_object_get_string(json_object_array_get_idx(v, i)));
+	list->n = n;
+}
+
+static void take_branch(char **field, struct json_object *section, const char *key)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(section, key, &v))
+		return;
+	free(*field);
+	*field = v ? mc_xstrdup(json_object_get_string(v)) : NULL;
+}
+
+static void fill(mc_config *cfg, struct json_object *doc)
+{
+	struct json_object *value = mc_json_get(doc, "value"), *cost = mc_json_get(doc, "cost");
+	struct json_object *policy = mc_json_get(doc, "policy"), *labels = mc_json_get(doc, "labels");
+	struct json_object *review = mc_json_get(doc, "review");
+
+	take_number(&cfg->value_defect_usd, value, "defect_usd");
+	take_number(&cfg->value_flake_usd, value, "flake_usd");
+	take_number(&cfg->value_latency_ms_usd, value, "latency_ms_usd");
+	take_number(&cfg->value_revenue_weight, value, "revenue_weight");
+	take_number(&cfg->cost_ci_usd_per_minute, cost, "ci_usd_per_minute");
+	take_number(&cfg->cost_ci_minutes, cost, "ci_minutes");
+	take_number(&cfg->cost_llm_usd, cost, "llm_usd");
+	take_number(&cfg->policy_max_risk, policy, "max_risk");
+	take_list(&cfg->policy_protected_paths, policy, "protected_paths");
+	take_count(&cfg->policy_protected_approvals, policy, "protected_approvals");
+	take_count(&cfg->policy_required_approvals, policy, "required_approvals");
+	if (policy) {
+		take_ceiling(&cfg->policy_max_llm_usd, policy, "max_llm_usd");
+		take_ceiling(&cfg->policy_max_ci_minutes, policy, "max_ci_minutes");
+	}
+	take_list(&cfg->labels_fix, labels, "fix");
+	take_list(&cfg->labels_flaky, labels, "flaky");
+	if (review)
+		take_branch(&cfg->review_default_branch, review, "default_branch");
+}
+
+int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *origin)
+{
+	struct json_object *schema = NULL, *doc = NULL;
+	int rc;
+
+	memset(cfg, 0, sizeof *cfg);
+	if ((rc = load_schema(&schema)))
+		return rc;
+	if (mc_json_parse(&doc, text, len, MC_CONFIG_MAX_BYTES, origin)) {
+		json_object_put(schema);
+		return as_config_error();
+	}
+	rc = mc_jsonschema_validate(schema, doc, origin);
+	json_object_put(schema);
+	if (rc) {
+		json_object_put(doc);
+		return rc == MC_EINVAL ? as_config_error() : rc;
+	}
+	mc_config_defaults(cfg);
+	fill(cfg, doc);
+	json_object_put(doc);
+	return 0;
+}
+
+/* A JSON number printed in its shortest round-tripping form ("0.008", not
+ * json-c's "0.0080000000000000002"), so the effective config reads like the file. */
+static struct json_object *new_number(double d)
+{
+	char text[32];
+	int precision;
+	for (precision = 15; precision < 17; precision++) {
+		snprintf(text, sizeof text, "%.*g", precision, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	snprintf(text, sizeof text, "%.*g", precision, d);
+	return json_object_new_double_s(d, text);
+}
+
+static struct json_object *new_ceiling(double d)
+{
+	return d < 0 || !isfinite(d) ? NULL : new_number(d);
+}
+
+static struct json_object *new_list(const mc_string_list *list)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+	for (i = 0; i < list->n; i++)
+		json_object_array_add(arr, json_object_new_string(list->items[i]));
+	return arr;
+}
+
+struct json_object *mc_config_to_json(const mc_config *cfg)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *value = json_object_new_object(), *cost = json_object_new_object();
+	struct json_object *policy = json_object_new_object(), *labels = json_object_new_object();
+	struct json_object *review = json_object_new_object();
+
+	json_object_object_add(root, "version", json_object_new_int(1));
+	json_object_object_add(value, "defect_usd", new_number(cfg->value_defect_usd));
+	json_object_object_add(value, "flake_usd", new_number(cfg->value_flake_usd));
+	json_object_object_add(value, "latency_ms_usd", new_number(cfg->value_latency_ms_usd));
+	json_object_object_add(value, "revenue_weight", new_number(cfg->value_revenue_weight));
+	json_object_object_add(root, "value", value);
+	json_object_object_add(cost, "ci_usd_per_minute", new_number(cfg->cost_ci_usd_per_minute));
+	json_object_object_add(cost, "ci_minutes", new_number(cfg->cost_ci_minutes));
+	json_object_object_add(cost, "llm_usd", new_number(cfg->cost_llm_usd));
+	json_object_object_add(root, "cost", cost);
+	json_object_object_add(policy, "max_risk", new_number(cfg->policy_max_risk));
+	json_object_object_add(policy, "protected_paths", new_list(&cfg->policy_protected_paths));
+	json_object_object_add(policy, "protected_approvals",
+			       json_object_new_int(cfg->policy_protected_approvals));
+	json_object_object_add(policy, "required_approvals",
+			       json_object_new_int(cfg->policy_required_approvals));
+	json_object_object_add(policy, "max_llm_usd", new_ceiling(cfg->policy_max_llm_usd));
+	json_object_object_add(policy, "max_ci_minutes", new_ceiling(cfg->policy_max_ci_minutes));
+	json_object_object_add(root, "policy", policy);
+	json_object_object_add(labels, "fix", new_list(&cfg->labels_fix));
+	json_object_object_add(labels, "flaky", new_list(&cfg->labels_flaky));
+	json_object_object_add(root, "labels", labels);
+	mc_json_set_string(review, "default_branch", cfg->review_default_branch);
+	json_object_object_add(root, "review", review);
+	return root;
+}
