@@ -99,9 +99,15 @@ static int load_schema(struct json_object **out)
 
 /* The setters below run after validation: types and ranges are already right. */
 
+/* -0 is a valid JSON number; keep it from printing as "-0" downstream. */
+static double positive_zero(double d)
+{
+	return d == 0 ? 0 : d;
+}
+
 static void take_number(double *field, struct json_object *section, const char *key)
 {
-	*field = mc_json_get_double(section, key, *field);
+	*field = positive_zero(mc_json_get_double(section, key, *field));
 }
 
 /* A number or null (null and a missing key differ: null clears the ceiling). */
@@ -110,7 +116,7 @@ static void take_ceiling(double *field, struct json_object *section, const char 
 	struct json_object *v;
 	if (!json_object_object_get_ex(section, key, &v))
 		return;
-	*field = v ? json_object_get_double(v) : -1;
+	*field = v ? positive_zero(json_object_get_double(v)) : -1;
 }
 
 /* An "integer" may arrive as 2.0; the schema bounds it to 0..100. */
@@ -201,6 +207,7 @@ static struct json_object *new_number(double d)
 {
 	char text[32];
 	int precision;
+	d = positive_zero(d);
 	for (precision = 15; precision < 17; precision++) {
 		snprintf(text, sizeof text, "%.*g", precision, d);
 		if (strtod(text, NULL) == d)

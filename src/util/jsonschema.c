@@ -366,12 +366,40 @@ static int find_duplicate(struct json_object *arr, size_t *first, size_t *second
 	return found;
 }
 
-/* Code points in a UTF-8 string: bytes that do not continue a sequence. */
-static size_t utf8_length(const char *s, size_t n)
+/* Length in code points of well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or (size_t)-1 when s is not UTF-8. */
+static size_t utf8_length(const char *str, size_t n)
 {
-	size_t i, count = 0;
-	for (i = 0; i < n; i++)
-		count += ((unsigned char)s[i] & 0xc0) != 0x80;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, count = 0, need, k;
+	unsigned long cp, min;
+	while (i < n) {
+		unsigned char b = s[i];
+		if (b < 0x80) {
+			i++;
+			count++;
+			continue;
+		}
+		if (b >= 0xc2 && b <= 0xdf)
+			need = 1, cp = b & 0x1f, min = 0x80;
+		else if (b >= 0xe0 && b <= 0xef)
+			need = 2, cp = b & 0x0f, min = 0x800;
+		else if (b >= 0xf0 && b <= 0xf4)
+			need = 3, cp = b & 0x07, min = 0x10000;
+		else
+			return (size_t)-1;
+		if (n - i <= need)
+			return (size_t)-1;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return (size_t)-1;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return (size_t)-1;
+		i += need + 1;
+		count++;
+	}
 	return count;
 }
 
@@ -712,6 +740,10 @@ static int check_string(struct ctx *c, struct json_object *s, struct json_object
 	size_t bytes = (size_t)json_object_get_string_len(doc);
 	size_t chars = utf8_length(str, bytes);
 	struct json_object *v;
+	/* JSON text is UTF-8 (RFC 8259) but json-c passes any bytes through; a
+	 * schema-checked string is guaranteed well-formed to whoever uses it next. */
+	if (chars == (size_t)-1)
+		return fail(c, f, "string is not valid UTF-8");
 	if ((v = mc_json_get(s, "minLength")) && chars < (size_t)json_object_get_int64(v))
 		return fail(c, f, "string has %zu characters, fewer than the minimum %s", chars,
 			    shown_value(v));

@@ -131,6 +131,21 @@ START_TEST(effective_config_round_trips)
 }
 END_TEST
 
+START_TEST(negative_zero_reads_as_zero)
+{
+	mc_config cfg;
+	struct json_object *j;
+	/* found by fuzzing: "-0.0" printed as "-0" and then read back as 0 */
+	ck_assert_int_eq(parse(&cfg, "{\"value\":{\"latency_ms_usd\":-0.0},\"policy\":{\"max_llm_usd\":-0}}"), 0);
+	ck_assert(!signbit(cfg.value_latency_ms_usd));
+	ck_assert(!signbit(cfg.policy_max_llm_usd));
+	j = mc_config_to_json(&cfg);
+	ck_assert(strstr(mc_json_dump(j, 0), "-0") == NULL);
+	json_object_put(j);
+	mc_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(partial_sections_keep_other_defaults)
 {
 	mc_config cfg;
@@ -182,6 +197,8 @@ START_TEST(wrong_types_name_their_path)
 		     ORIGIN ": /value/defect_usd: -5 is less than the minimum 0");
 	expect_error("{\"version\":2}", ORIGIN ": /version: expected 1");
 	expect_error("[]", ORIGIN ": /: expected object, got array");
+	expect_error("{\"labels\":{\"fix\":[\"\xff\"]}}",
+		     ORIGIN ": /labels/fix/0: string is not valid UTF-8");
 	expect_error("{\"review\":{\"default_branch\":5}}",
 		     ORIGIN ": /review/default_branch: expected string or null, got number");
 }
@@ -306,6 +323,7 @@ int main(void)
 	tcase_add_test(tc, empty_document_gives_defaults);
 	tcase_add_test(tc, full_example_fills_every_field);
 	tcase_add_test(tc, effective_config_round_trips);
+	tcase_add_test(tc, negative_zero_reads_as_zero);
 	tcase_add_test(tc, partial_sections_keep_other_defaults);
 	tcase_add_test(tc, null_ceilings_mean_none);
 	tcase_add_test(tc, unknown_keys_name_their_path);

@@ -166,6 +166,30 @@ START_TEST(string_lengths_count_code_points)
 }
 END_TEST
 
+static int check_string_bytes(const char *bytes)
+{
+	struct json_object *schema = parse("{\"type\":\"string\"}");
+	struct json_object *doc = json_object_new_string(bytes);
+	int rc = mc_jsonschema_validate(schema, doc, "doc");
+	json_object_put(schema);
+	json_object_put(doc);
+	return rc;
+}
+
+START_TEST(strings_must_be_utf8)
+{
+	ck_assert_int_eq(check_string_bytes("plain"), 0);
+	ck_assert_int_eq(check_string_bytes("h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xbb"), 0);
+	ck_assert_int_eq(check_string_bytes("\xff"), MC_EINVAL);
+	ck_assert_str_eq(mc_error_message(), "doc: /: string is not valid UTF-8");
+	ck_assert_int_eq(check_string_bytes("\xc3"), MC_EINVAL);         /* truncated */
+	ck_assert_int_eq(check_string_bytes("\xc0\xaf"), MC_EINVAL);     /* overlong '/' */
+	ck_assert_int_eq(check_string_bytes("\xed\xa0\x80"), MC_EINVAL); /* surrogate */
+	ck_assert_int_eq(check_string_bytes("\xf4\x90\x80\x80"), MC_EINVAL); /* > U+10FFFF */
+	ck_assert_int_eq(check_string_bytes("a\x80"), MC_EINVAL);        /* stray continuation */
+}
+END_TEST
+
 START_TEST(pattern_is_unanchored_ere)
 {
 	VALID("{\"pattern\":\"^[a-z]+(-[a-z]+)*$\"}", "\"risk-gate\"");
@@ -387,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, enum_and_const);
 	tcase_add_test(tc, number_bounds);
 	tcase_add_test(tc, string_lengths_count_code_points);
+	tcase_add_test(tc, strings_must_be_utf8);
 	tcase_add_test(tc, pattern_is_unanchored_ere);
 	tcase_add_test(tc, arrays);
 	tcase_add_test(tc, unique_items);
