@@ -1,0 +1,232 @@
+/* Builds the Decision Card document from the stages' results (card.h). */
+#include "model/card.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/json.h"
+#include "util/time.h"
+
+/* Risk contributions the card lists: the ones that explain most of the logit. */
+#define MC_CARD_TOP_RISK 3
+
+static const char *status_name(char status)
+{
+	switch (status) {
+	case 'A': return "added";
+	case 'D': return "deleted";
+	case 'R': return "renamed";
+	case 'C': return "copied";
+	case 'T': return "type changed";
+	default: return "modified";
+	}
+}
+
+static struct json_object *build_subject(const mc_card_input *in)
+{
+	struct json_object *o = json_object_new_object();
+	mc_json_set_string(o, "repository", in->repository);
+	mc_json_set_string(o, "range", in->range);
+	mc_json_set_string(o, "base", in->base);
+	mc_json_set_string(o, "head", in->head);
+	mc_json_set_string(o, "merge_base", in->merge_base);
+	mc_json_set_int(o, "commits", (long long)in->ncommits);
+	mc_json_set_bool(o, "merge_only", in->merge_only);
+	mc_json_set_string(o, "author", in->author);
+	return o;
+}
+
+static struct json_object *component(const mc_score_component *c, const char *kind)
+{
+	struct json_object *o = json_object_new_object();
+	mc_json_set_string(o, "name", c->name);
+	mc_json_set_string(o, "kind", kind);
+	mc_json_set_double(o, "usd", c->usd);
+	mc_json_set_string(o, "inputs", c->inputs);
+	return o;
+}
+
+static struct json_object *build_roi(const mc_score *s)
+{
+	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
+	int i;
+	for (i = 0; i < MC_VALUE_COUNT; i++)
+		json_object_array_add(list, component(&s->value[i], "value"));
+	for (i = 0; i < MC_COST_COUNT; i++)
+		json_object_array_add(list, component(&s->cost[i], "cost"));
+	mc_json_set_double(o, "expected_value_usd", s->expected_value_usd);
+	mc_json_set_double(o, "value_usd", s->value_usd);
+	mc_json_set_double(o, "cost_usd", s->cost_usd);
+	json_object_object_add(o, "components", list);
+	return o;
+}
+
+static const char *risk_level(double risk, double max_risk)
+{
+	if (risk > max_risk)
+		return "high";
+	return risk > max_risk / 2 ? "medium" : "low";
+}
+
+static struct json_object *build_risk(const mc_card_input *in)
+{
+	struct json_object *o = json_object_new_object(), *top = json_object_new_array();
+	const mc_score *s = in->score;
+	int i;
+	mc_json_set_double(o, "probability", s->risk);
+	mc_json_set_string(o, "level", risk_level(s->risk, in->max_risk));
+	mc_json_set_string(o, "model", s->risk_model_source);
+	for (i = 0; i < MC_CARD_TOP_RISK && i < MC_FEATURE_COUNT; i++) {
+		const mc_risk_contribution *c = &s->contributions[i];
+		struct json_object *f = json_object_new_object();
+		mc_json_set_string(f, "feature", mc_feature_name(c->feature));
+		mc_json_set_string(f, "description", mc_feature_description(c->feature));
+		mc_json_set_double(f, "value", in->features->v[c->feature]);
+		mc_json_set_double(f, "logit", c->logit);
+		mc_json_set_string(f, "direction", c->logit >= 0 ? "raises" : "lowers");
+		json_object_array_add(top, f);
+	}
+	json_object_object_add(o, "top_features", top);
+	return o;
+}
+
+static struct json_object *build_file(const mc_card_file *f)
+{
+	struct json_object *o = json_object_new_object();
+	mc_json_set_string(o, "path", f->path);
+	if (f->old_path)
+		mc_json_set_string(o, "old_path", f->old_path);
+	mc_json_set_string(o, "status", status_name(f->status));
+	mc_json_set_int(o, "added", f->added);
+	mc_json_set_int(o, "deleted", f->deleted);
+	mc_json_set_bool(o, "binary", f->binary);
+	return o;
+}
+
+/* Largest changes first, so the card's short list shows what matters. */
+static int by_lines_desc(const void *a, const void *b)
+{
+	const mc_card_file *x = *(const mc_card_file *const *)a, *y = *(const mc_card_file *const *)b;
+	unsigned lx = x->added + x->deleted, ly = y->added + y->deleted;
+	if (lx != ly)
+		return lx < ly ? 1 : -1;
+	return strcmp(x->path, y->path);
+}
+
+static struct json_object *build_change(const mc_card_input *in)
+{
+	struct json_object *o = json_object_new_object(), *feat = json_object_new_object();
+	struct json_object *files = json_object_new_array();
+	const mc_card_file **order = calloc(in->nfiles ? in->nfiles : 1, sizeof *order);
+	size_t i, shown;
+	int f;
+
+	for (f = 0; f < MC_FEATURE_COUNT; f++)
+		mc_json_set_double(feat, mc_feature_name(f), in->features->v[f]);
+	for (i = 0; i < in->nfiles; i++)
+		order[i] = &in->files[i];
+	qsort(order, in->nfiles, sizeof *order, by_lines_desc);
+	shown = in->nfiles < MC_CARD_MAX_FILES ? in->nfiles : MC_CARD_MAX_FILES;
+	for (i = 0; i < shown; i++)
+		json_object_array_add(files, build_file(order[i]));
+	free(order);
+	mc_json_set_int(o, "files", (long long)in->nfiles);
+	mc_json_set_double(o, "lines_added", in->features->v[MC_F_LA]);
+	mc_json_set_double(o, "lines_deleted", in->features->v[MC_F_LD]);
+	mc_json_set_double(o, "subsystems", in->features->v[MC_F_NS]);
+	mc_json_set_double(o, "directories", in->features->v[MC_F_ND]);
+	json_object_object_add(o, "features", feat);
+	json_object_object_add(o, "top_files", files);
+	mc_json_set_int(o, "more_files", (long long)(in->nfiles - shown));
+	return o;
+}
+
+static struct json_object *build_policy(const mc_verdict *v)
+{
+	struct json_object *o = json_object_new_object(), *gates = json_object_new_array();
+	int i;
+	for (i = 0; i < MC_GATE_COUNT; i++) {
+		struct json_object *g = json_object_new_object();
+		mc_json_set_string(g, "gate", v->gates[i].name);
+		mc_json_set_bool(g, "applies", v->gates[i].applies);
+		mc_json_set_bool(g, "passed", v->gates[i].passed);
+		mc_json_set_string(g, "reason", v->gates[i].reason);
+		json_object_array_add(gates, g);
+	}
+	mc_json_set_bool(o, "passed", v->passed);
+	json_object_object_add(o, "gates", gates);
+	return o;
+}
+
+static struct json_object *build_decision(const mc_verdict *v)
+{
+	struct json_object *o = json_object_new_object(), *reasons = json_object_new_array();
+	int i;
+	for (i = 0; i < MC_GATE_COUNT; i++)
+		if (v->gates[i].applies && !v->gates[i].passed)
+			json_object_array_add(reasons, json_object_new_string(v->gates[i].reason));
+	mc_json_set_string(o, "verdict", v->passed ? "pass" : "fail");
+	json_object_object_add(o, "blocking", reasons);
+	return o;
+}
+
+static struct json_object *string_array(char *const *items, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(items[i]));
+	return a;
+}
+
+static struct json_object *build_labels(const mc_signals *s)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+	for (i = 0; i < s->n; i++)
+		if (s->items[i].kind == MC_SIG_LABEL)
+			json_object_array_add(a, json_object_new_string(s->items[i].ref));
+	return a;
+}
+
+static struct json_object *build_provenance(const mc_card_input *in)
+{
+	struct json_object *o = json_object_new_object(), *cfg = json_object_new_object();
+	struct json_object *inputs = json_object_new_object();
+	char when[MC_TIME_ISO_LEN];
+	size_t n = in->ncommits < MC_CARD_MAX_COMMITS ? in->ncommits : MC_CARD_MAX_COMMITS;
+
+	mc_time_iso8601(when, in->generated_at, -1);
+	mc_json_set_string(o, "tool", "maestro");
+	mc_json_set_string(o, "version", in->tool_version);
+	mc_json_set_string(o, "generated_at", when);
+	mc_json_set_string(cfg, "source", in->config_source);
+	mc_json_set_string(cfg, "blob", in->config_blob);
+	json_object_object_add(o, "config", cfg);
+	mc_json_set_string(inputs, "base", in->base);
+	mc_json_set_string(inputs, "head", in->head);
+	json_object_object_add(inputs, "commits", string_array((char *const *)in->commits, n));
+	mc_json_set_bool(inputs, "commits_truncated", n < in->ncommits);
+	json_object_object_add(o, "inputs", inputs);
+	mc_json_set_string(o, "risk_model", in->score->risk_model_source);
+	return o;
+}
+
+struct json_object *mc_card_build(const mc_card_input *in)
+{
+	struct json_object *card = json_object_new_object();
+
+	mc_json_set_string(card, "schema", MC_CARD_SCHEMA_ID);
+	json_object_object_add(card, "subject", build_subject(in));
+	json_object_object_add(card, "decision", build_decision(in->verdict));
+	json_object_object_add(card, "roi", build_roi(in->score));
+	json_object_object_add(card, "risk", build_risk(in));
+	json_object_object_add(card, "change", build_change(in));
+	json_object_object_add(card, "policy", build_policy(in->verdict));
+	json_object_object_add(card, "labels", build_labels(in->signals));
+	json_object_object_add(card, "warnings",
+			       string_array(in->signals->warnings.items, in->signals->warnings.n));
+	json_object_object_add(card, "provenance", build_provenance(in));
+	return card;
+}
