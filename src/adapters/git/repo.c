@@ -1,0 +1,165 @@
+/*
+ * Opening repositories and reading blobs at commits (repo.h). libgit2 is
+ * initialised once per process (pthread_once) and never shut down: its global
+ * state is reference counted and other modules may hold repositories open.
+ */
+#include "adapters/git/repo.h"
+
+#include <git2.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/error.h"
+
+struct mc_repo {
+	git_repository *git;
+};
+
+static pthread_once_t libgit2_once = PTHREAD_ONCE_INIT;
+
+static void libgit2_init(void)
+{
+	git_libgit2_init();
+}
+
+int mc_repo_fail(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+	return mc_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+int mc_repo_open(mc_repo **out, const char *path)
+{
+	git_repository *git = NULL;
+	int rc;
+
+	*out = NULL;
+	pthread_once(&libgit2_once, libgit2_init);
+	rc = git_repository_open_ext(&git, path, 0, NULL);
+	if (rc == GIT_ENOTFOUND)
+		return mc_error_set(MC_EENV, "not a git repository: %s", path);
+	if (rc != 0)
+		return mc_repo_fail(MC_EENV, path);
+	*out = mc_xcalloc(1, sizeof **out);
+	(*out)->git = git;
+	return 0;
+}
+
+void mc_repo_free(mc_repo *repo)
+{
+	if (!repo)
+		return;
+	git_repository_free(repo->git);
+	free(repo);
+}
+
+const char *mc_repo_workdir(const mc_repo *repo)
+{
+	return git_repository_workdir(repo->git);
+}
+
+const char *mc_repo_gitdir(const mc_repo *repo)
+{
+	return git_repository_path(repo->git);
+}
+
+const char *mc_repo_commondir(const mc_repo *repo)
+{
+	return git_repository_commondir(repo->git);
+}
+
+git_repository *mc_repo_git(mc_repo *repo)
+{
+	return repo->git;
+}
+
+static int lookup_commit_tree(git_tree **tree, git_repository *git, const char *rev)
+{
+	git_object *obj = NULL;
+	int rc;
+
+	if (git_revparse_single(&obj, git, rev) != 0)
+		return mc_error_set(MC_EINVAL, "unknown revision '%s'", rev);
+	rc = git_object_peel((git_object **)tree, obj, GIT_OBJECT_TREE);
+	git_object_free(obj);
+	if (rc != 0)
+		return mc_error_set(MC_EINVAL, "revision '%s' does not name a commit", rev);
+	return 0;
+}
+
+int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *repo,
+			 const char *commit_oid, const char *path, size_t max)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	git_object_size_t size;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = lookup_commit_tree(&tree, repo->git, commit_oid)) != 0)
+		return rc;
+	if (git_tree_entry_bypath(&entry, tree, path) != 0 ||
+	    git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
+		rc = mc_error_set(MC_ENOTFOUND, "%s: no such file at %s", path, commit_oid);
+		goto out;
+	}
+	if (git_blob_lookup(&blob, repo->git, git_tree_entry_id(entry)) != 0) {
+		rc = mc_repo_fail(MC_EGIT, path);
+		goto out;
+	}
+	size = git_blob_rawsize(blob);
+	if (size > max) {
+		rc = mc_error_set(MC_ELIMIT, "%s at %s is %llu bytes, more than the limit of %zu",
+				  path, commit_oid, (unsigned long long)size, max);
+		goto out;
+	}
+	*out = mc_xmalloc((size_t)size + 1);
+	memcpy(*out, git_blob_rawcontent(blob), (size_t)size);
+	(*out)[size] = '\0';
+	*len = (size_t)size;
+	if (blob_id)
+		git_oid_tostr(blob_id, 41, git_blob_id(blob));
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return rc;
+}
+
+static int local_branch_exists(git_repository *git, const char *name)
+{
+	git_reference *ref = NULL;
+	int found = git_branch_lookup(&ref, git, name, GIT_BRANCH_LOCAL) == 0;
+	git_reference_free(ref);
+	return found;
+}
+
+int mc_repo_default_branch(char **out, mc_repo *repo)
+{
+	static const char *const fallbacks[] = { "main", "master" };
+	git_reference *origin_head = NULL;
+	size_t i;
+
+	*out = NULL;
+	if (git_reference_lookup(&origin_head, repo->git, "refs/remotes/origin/HEAD") == 0) {
+		const char *target = git_reference_symbolic_target(origin_head);
+		const char *prefix = "refs/remotes/";
+		if (target && !strncmp(target, prefix, strlen(prefix)))
+			*out = mc_xstrdup(target + strlen(prefix));
+		git_reference_free(origin_head);
+		if (*out)
+			return 0;
+	}
+	for (i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
+		if (local_branch_exists(repo->git, fallbacks[i])) {
+			*out = mc_xstrdup(fallbacks[i]);
+			return 0;
+		}
+	}
+	return mc_error_set(MC_ENOTFOUND, "no default branch: refs/remotes/origin/HEAD is not set "
+			    "and there is no 'main' or 'master' branch");
+}

@@ -1,0 +1,43 @@
+/*
+ * An open git repository (libgit2) and the few things every git adapter needs
+ * from it: where it lives, which branch is the default, and a bounded read of a
+ * file as it was at a commit. The other git adapter modules (range, diff,
+ * history) take an mc_repo and reach libgit2 through mc_repo_git().
+ */
+#ifndef MC_ADAPTERS_GIT_REPO_H
+#define MC_ADAPTERS_GIT_REPO_H
+#include <stddef.h>
+
+struct git_repository;
+typedef struct mc_repo mc_repo;
+
+/* Open the repository containing path (searching upwards, like git). A path that is not
+ * inside a repository fails with MC_EENV "not a git repository: <path>". */
+int mc_repo_open(mc_repo **out, const char *path);
+void mc_repo_free(mc_repo *repo);
+
+/* The work tree with a trailing '/', or NULL for a bare repository. */
+const char *mc_repo_workdir(const mc_repo *repo);
+/* The .git directory with a trailing '/' (for a linked worktree, its private gitdir). */
+const char *mc_repo_gitdir(const mc_repo *repo);
+/* The directory shared by all worktrees, where caches belong, with a trailing '/'. */
+const char *mc_repo_commondir(const mc_repo *repo);
+/* The libgit2 handle, for the other git adapter modules only. */
+struct git_repository *mc_repo_git(mc_repo *repo);
+
+/*
+ * The contents of path at commit_oid (40 hex digits or any revision), NUL-terminated
+ * (free() it). blob_id, when not NULL, receives the blob's id. MC_ENOTFOUND when the
+ * commit has no such file, MC_ELIMIT when the blob is larger than max bytes.
+ */
+int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *repo,
+			 const char *commit_oid, const char *path, size_t max);
+
+/* The default branch's short name: origin/HEAD's target ("origin/main"), else "main",
+ * else "master" when such a local branch exists; MC_ENOTFOUND otherwise. free() it. */
+int mc_repo_default_branch(char **out, mc_repo *repo);
+
+/* Set the error from libgit2's last error: "<what>: <libgit2 message>". Returns code. */
+int mc_repo_fail(int code, const char *what);
+
+#endif

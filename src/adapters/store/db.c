@@ -1,0 +1,157 @@
+/*
+ * SQLite plumbing (db.h). Migrations are append-only: version N's SQL runs once
+ * on a file at version N-1, inside the same transaction as the user_version
+ * bump, so a crash never leaves a half-migrated file.
+ */
+#include "adapters/store/db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/alloc.h"
+#include "util/error.h"
+
+#define MC_STORE_BUSY_TIMEOUT_MS 10000
+
+struct mc_store {
+	sqlite3 *db;
+};
+
+/* migrations[i] brings the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	/* 1: the history cache (history_cache.c). Paths are BLOBs: git paths need not be UTF-8. */
+	"CREATE TABLE hc_author (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE hc_path (id INTEGER PRIMARY KEY, path BLOB NOT NULL UNIQUE,"
+	"  subsystem BLOB NOT NULL);"
+	"CREATE TABLE hc_commit (id INTEGER PRIMARY KEY, oid TEXT NOT NULL UNIQUE,"
+	"  author_id INTEGER NOT NULL REFERENCES hc_author(id), time INTEGER NOT NULL,"
+	"  fix INTEGER NOT NULL, merge INTEGER NOT NULL);"
+	"CREATE INDEX hc_commit_author_time ON hc_commit(author_id, time);"
+	"CREATE TABLE hc_touch (path_id INTEGER NOT NULL REFERENCES hc_path(id),"
+	"  commit_id INTEGER NOT NULL REFERENCES hc_commit(id),"
+	"  PRIMARY KEY (path_id, commit_id)) WITHOUT ROWID;"
+	"CREATE INDEX hc_touch_commit ON hc_touch(commit_id, path_id);"
+	"CREATE TABLE hc_tip (oid TEXT PRIMARY KEY, mined_at INTEGER NOT NULL) WITHOUT ROWID;",
+};
+
+int mc_store_schema_version(void)
+{
+	return (int)(sizeof migrations / sizeof migrations[0]);
+}
+
+int mc_store_fail(mc_store *store, const char *what)
+{
+	return mc_error_set(MC_EDB, "%s: %s", what, sqlite3_errmsg(store->db));
+}
+
+int mc_store_exec(mc_store *store, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = mc_error_set(MC_EDB, "%s", msg ? msg : sqlite3_errmsg(store->db));
+		sqlite3_free(msg);
+		return rc;
+	}
+	return 0;
+}
+
+int mc_store_begin(mc_store *store)
+{
+	return mc_store_exec(store, "BEGIN IMMEDIATE");
+}
+
+int mc_store_commit(mc_store *store)
+{
+	return mc_store_exec(store, "COMMIT");
+}
+
+void mc_store_rollback(mc_store *store)
+{
+	if (!sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3 *mc_store_sqlite(mc_store *store)
+{
+	return store->db;
+}
+
+static int read_user_version(mc_store *store, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		rc = mc_store_fail(store, "reading the schema version");
+	else
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int migrate(mc_store *store, const char *path)
+{
+	int version = 0, target = mc_store_schema_version(), rc;
+	char pragma[48];
+
+	if ((rc = mc_store_begin(store)) != 0)
+		return mc_error_wrap(rc, "%s", path);
+	if ((rc = read_user_version(store, &version)) != 0)
+		goto fail;
+	if (version > target) {
+		rc = mc_error_set(MC_EDB, "%s: schema version %d is newer than this maestro's (%d)",
+				  path, version, target);
+		goto fail;
+	}
+	for (; version < target; version++)
+		if ((rc = mc_store_exec(store, migrations[version])) != 0) {
+			rc = mc_error_wrap(rc, "%s: migrating to schema version %d", path, version + 1);
+			goto fail;
+		}
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", target);
+	if ((rc = mc_store_exec(store, pragma)) != 0 || (rc = mc_store_commit(store)) != 0)
+		goto fail;
+	return 0;
+fail:
+	mc_store_rollback(store);
+	return rc;
+}
+
+int mc_store_open(mc_store **out, const char *path)
+{
+	mc_store *store = mc_xcalloc(1, sizeof *store);
+	int rc;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = mc_error_set(MC_EDB, "opening %s: %s", path,
+				  store->db ? sqlite3_errmsg(store->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(store->db, MC_STORE_BUSY_TIMEOUT_MS);
+	/* journal_mode answers with a row; exec ignores it. NORMAL sync is durable under WAL
+	 * except for the last transactions on power loss, which a cache can afford. */
+	if ((rc = mc_store_exec(store, "PRAGMA journal_mode = WAL")) != 0 ||
+	    (rc = mc_store_exec(store, "PRAGMA synchronous = NORMAL")) != 0 ||
+	    (rc = mc_store_exec(store, "PRAGMA foreign_keys = ON")) != 0) {
+		rc = mc_error_wrap(rc, "%s", path);
+		goto fail;
+	}
+	if ((rc = migrate(store, path)) != 0)
+		goto fail;
+	*out = store;
+	return 0;
+fail:
+	mc_store_close(store);
+	return rc;
+}
+
+void mc_store_close(mc_store *store)
+{
+	if (!store)
+		return;
+	sqlite3_close_v2(store->db);
+	free(store);
+}

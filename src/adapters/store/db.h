@@ -1,0 +1,37 @@
+/*
+ * The operational SQLite store: opening it the way every user of it needs
+ * (WAL, a busy timeout so concurrent workers wait instead of failing, foreign
+ * keys on), the schema brought up to date by PRAGMA user_version migrations,
+ * and transaction helpers. Tables belong to the modules that use them
+ * (history_cache.h, …); their DDL is listed here in migration order so that
+ * one version number describes the whole file.
+ */
+#ifndef MC_ADAPTERS_STORE_DB_H
+#define MC_ADAPTERS_STORE_DB_H
+
+struct sqlite3;
+typedef struct mc_store mc_store;
+
+/* Open (creating when absent) the database at path, or an in-memory one for ":memory:",
+ * and migrate it. A file written by a newer maestro (higher user_version) is refused. */
+int mc_store_open(mc_store **out, const char *path);
+void mc_store_close(mc_store *store);
+
+/* The schema version this build writes. */
+int mc_store_schema_version(void);
+
+/* BEGIN IMMEDIATE (take the write lock now, so a busy writer is waited for up front). */
+int mc_store_begin(mc_store *store);
+int mc_store_commit(mc_store *store);
+/* Roll back; safe to call when no transaction is open. */
+void mc_store_rollback(mc_store *store);
+
+/* Run SQL without parameters or results (DDL, pragmas). */
+int mc_store_exec(mc_store *store, const char *sql);
+
+/* The SQLite handle, for the other store modules only. */
+struct sqlite3 *mc_store_sqlite(mc_store *store);
+/* Set the error from SQLite's last error on this store: "<what>: <message>". Returns MC_EDB. */
+int mc_store_fail(mc_store *store, const char *what);
+
+#endif
