@@ -3,12 +3,16 @@
 
 extern const struct mc_command mc_cmd_help;
 extern const struct mc_command mc_cmd_version;
+extern const struct mc_command mc_cmd_hook;
 extern const struct mc_command mc_cmd_hooks;
+extern const struct mc_command mc_cmd_review;
 extern const struct mc_command mc_cmd_risk;
 
 const struct mc_command *const mc_commands[] = {
 	&mc_cmd_help,
+	&mc_cmd_hook,
 	&mc_cmd_hooks,
+	&mc_cmd_review,
 	&mc_cmd_risk,
 	&mc_cmd_version,
 	0,

@@ -7,6 +7,7 @@
  */
 #ifndef MC_MODEL_FEATURES_H
 #define MC_MODEL_FEATURES_H
+#include <stddef.h>
 
 enum mc_feature {
 	MC_F_NS = 0,   /* subsystems touched (top-level directories) */
@@ -29,6 +30,20 @@ enum mc_feature {
 typedef struct mc_change_features {
 	double v[MC_FEATURE_COUNT];
 } mc_change_features;
+
+/* One changed file, as the size and diffusion features need it. */
+typedef struct mc_feature_file {
+	const char *path;        /* repository-relative, '/'-separated */
+	unsigned long added, deleted;
+	unsigned long lt;        /* lines in the file before the change */
+} mc_feature_file;
+
+/*
+ * The size and diffusion features of a change from its files: ns, nd, nf,
+ * entropy, la, ld and lt (the sum over files). The history, experience and fix
+ * features are left as they are; the facts stage fills them from history.
+ */
+void mc_features_measure_files(mc_change_features *out, const mc_feature_file *files, size_t n);
 
 /* Column name in the jit CSV and in JSON output ("ns", "entrophy" is spelled "entropy" here). */
 const char *mc_feature_name(enum mc_feature f);

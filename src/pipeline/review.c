@@ -1,0 +1,320 @@
+/*
+ * The review pipeline (review.h): facts → config → signals → score → policy →
+ * card. The stages are pure where they can be (model/); this file only moves
+ * data between the adapters and the model and decides what an error means.
+ */
+#include "pipeline/review.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapters/store/db.h"
+#include "model/card.h"
+#include "model/config.h"
+#include "model/policy.h"
+#include "model/risk.h"
+#include "model/score.h"
+#include "model/signals.h"
+#include "util/alloc.h"
+#include "util/embedded.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/jsonschema.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/template.h"
+#include "version.h"
+
+#define CARD_TEMPLATE "templates/decision-card.md"
+#define CARD_SCHEMA "schemas/decision-card.schema.json"
+
+/* Everything one run holds; released in one place whatever stage failed. */
+struct run {
+	const mc_review_options *opt;
+	mc_repo *repo;
+	char *default_branch;
+	char *range;                  /* default_branch...head, when a head was named */
+	mc_store *store;
+	mc_history_cache *history;
+	mc_facts facts;
+	mc_config cfg;
+	char *config_source;
+	char config_blob[41];
+	mc_signals signals;
+	mc_score score;
+	mc_verdict verdict;
+};
+
+char *mc_review_cache_path(mc_repo *repo)
+{
+	mc_strbuf sb = MC_STRBUF_INIT;
+	mc_strbuf_printf(&sb, "%smaestro/cache.db", mc_repo_commondir(repo));
+	return mc_strbuf_detach(&sb);
+}
+
+/* The cache is an optimisation: when it cannot be opened (a read-only clone, a
+ * full disk) the review mines into memory and says so, rather than failing. */
+static int open_history(struct run *r, mc_review *out)
+{
+	char *path = NULL, *dir;
+	int rc;
+
+	if (!r->opt->no_cache) {
+		path = mc_review_cache_path(r->repo);
+		dir = mc_xstrndup(path, strlen(path) - strlen("/cache.db"));
+		rc = mc_fs_mkdirs(dir, 0700);
+		free(dir);
+		if (!rc)
+			rc = mc_store_open(&r->store, path);
+		if (rc) {
+			mc_log(MC_LOG_WARN, "history cache unavailable, mining into memory", "path", path,
+			       "error", mc_error_message(), NULL);
+			free(path);
+			path = NULL;
+		}
+	}
+	if (!r->store && (rc = mc_store_open(&r->store, ":memory:")) != 0)
+		return rc;
+	out->cache_path = path;
+	return mc_history_cache_open(&r->history, r->store);
+}
+
+/* The configuration at commit, or the defaults when the commit has no config file. */
+static int load_config(struct run *r, const char *commit)
+{
+	mc_strbuf origin = MC_STRBUF_INIT;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	mc_config_free(&r->cfg);
+	mc_config_defaults(&r->cfg);
+	rc = mc_repo_read_file_at(&text, &len, r->config_blob, r->repo, commit,
+				  MC_REVIEW_CONFIG_PATH, MC_CONFIG_MAX_BYTES);
+	if (rc == MC_ENOTFOUND) {
+		r->config_blob[0] = '\0';
+		r->config_source = mc_xstrdup("defaults");
+		return 0;
+	}
+	mc_strbuf_printf(&origin, "%.12s:%s", commit, MC_REVIEW_CONFIG_PATH);
+	if (rc)
+		rc = mc_error_wrap(rc == MC_ELIMIT ? MC_ECONFIG : rc, "%s", origin.buf);
+	else
+		rc = mc_config_parse(&r->cfg, text, len, origin.buf);
+	free(text);
+	r->config_source = mc_strbuf_detach(&origin);
+	return rc;
+}
+
+/* With no range, the change is HEAD against the default branch: review.default_branch
+ * in the config on the detected default branch, else the detected one. */
+static int choose_default_branch(struct run *r)
+{
+	int rc = mc_repo_default_branch(&r->default_branch, r->repo);
+	if (rc == MC_ENOTFOUND)
+		return mc_error_set(MC_EINVAL, "no default branch (no origin/HEAD, main or master); "
+				    "name the change as BASE..HEAD");
+	if (rc)
+		return rc;
+	if ((rc = load_config(r, r->default_branch)) != 0)
+		return rc;
+	if (r->cfg.review_default_branch) {
+		free(r->default_branch);
+		r->default_branch = mc_xstrdup(r->cfg.review_default_branch);
+	}
+	mc_config_free(&r->cfg);
+	free(r->config_source);
+	r->config_source = NULL;
+	return 0;
+}
+
+static void collect_signals(struct run *r)
+{
+	const mc_facts *f = &r->facts;
+	size_t i, j;
+	/* Oldest first, so warnings read in the order the commits were made. */
+	for (i = f->ncommits; i-- > 0;) {
+		const mc_commit_info *c = &f->commits[i];
+		for (j = 0; j < c->ntrailers; j++)
+			mc_signals_add_trailer(&r->signals, c->trailer_keys[j], c->trailer_values[j],
+					       c->oid, c->author_email);
+	}
+	for (i = 0; i < r->opt->nlabels; i++)
+		mc_signals_add_label(&r->signals, r->opt->labels[i], "--label");
+}
+
+/* Every path the change touches, both sides of a rename: a protected file moved
+ * out of its protected directory was still changed there. */
+static void evaluate_policy(struct run *r)
+{
+	const mc_facts *f = &r->facts;
+	const char **paths = mc_xmalloc(sizeof *paths * (2 * f->nfiles + 1));
+	mc_policy_input in = { 0 };
+	size_t i;
+
+	for (i = 0; i < f->nfiles; i++) {
+		paths[in.npaths++] = f->files[i].path;
+		if (f->files[i].old_path && strcmp(f->files[i].old_path, f->files[i].path))
+			paths[in.npaths++] = f->files[i].old_path;
+	}
+	in.paths = paths;
+	in.risk = r->score.risk;
+	in.approvals = r->score.approvals;
+	in.llm_usd = r->score.llm_usd;
+	in.ci_minutes = r->score.ci_minutes;
+	mc_policy_evaluate(&r->verdict, &r->cfg, &in);
+	free(paths);
+}
+
+/* A name for people: the work tree's directory (or the git dir's, when bare). */
+static char *repository_name(mc_repo *repo)
+{
+	const char *dir = mc_repo_workdir(repo) ? mc_repo_workdir(repo) : mc_repo_commondir(repo);
+	size_t end = strlen(dir), start;
+	while (end > 1 && dir[end - 1] == '/')
+		end--;
+	for (start = end; start > 0 && dir[start - 1] != '/'; start--)
+		;
+	return mc_xstrndup(dir + start, end - start);
+}
+
+static struct json_object *build_card(struct run *r, time_t now)
+{
+	const mc_facts *f = &r->facts;
+	mc_card_file *files = mc_xcalloc(f->nfiles ? f->nfiles : 1, sizeof *files);
+	const char **commits = mc_xcalloc(f->ncommits, sizeof *commits);
+	char *name = repository_name(r->repo);
+	mc_card_input in = { 0 };
+	struct json_object *card;
+	size_t i;
+
+	for (i = 0; i < f->nfiles; i++) {
+		files[i].path = f->files[i].path;
+		files[i].old_path = f->files[i].status == 'R' ? f->files[i].old_path : NULL;
+		files[i].status = f->files[i].status;
+		files[i].added = (unsigned)f->files[i].added;
+		files[i].deleted = (unsigned)f->files[i].deleted;
+		files[i].binary = f->files[i].binary;
+	}
+	for (i = 0; i < f->ncommits; i++)
+		commits[i] = f->commits[f->ncommits - 1 - i].oid;
+	in.repository = name;
+	in.range = f->range.spec;
+	in.base = f->range.base;
+	in.head = f->range.head;
+	in.merge_base = f->range.merge_base;
+	in.commits = commits;
+	in.ncommits = f->ncommits;
+	in.merge_only = f->merge_only;
+	in.author = f->author_email;
+	in.features = &f->features;
+	in.files = files;
+	in.nfiles = f->nfiles;
+	in.score = &r->score;
+	in.verdict = &r->verdict;
+	in.max_risk = r->cfg.policy_max_risk;
+	in.signals = &r->signals;
+	in.config_source = r->config_source;
+	in.config_blob = r->config_blob[0] ? r->config_blob : NULL;
+	in.tool_version = MC_VERSION;
+	in.generated_at = now;
+	card = mc_card_build(&in);
+	free(files);
+	free(commits);
+	free(name);
+	return card;
+}
+
+/* The card is checked against its own schema before anyone sees it: a card that
+ * does not validate is a bug here, not something to publish. */
+static int render_card(mc_review *out)
+{
+	struct json_object *schema = NULL;
+	const char *text = mc_embedded_get(CARD_SCHEMA, NULL), *tmpl;
+	mc_strbuf md = MC_STRBUF_INIT;
+	int rc;
+
+	if (!text || mc_json_parse(&schema, text, strlen(text), strlen(text), CARD_SCHEMA) != 0)
+		return mc_error_set(MC_EINTERNAL, "the embedded %s does not parse", CARD_SCHEMA);
+	rc = mc_jsonschema_validate(schema, out->card, "decision card");
+	json_object_put(schema);
+	if (rc)
+		return mc_error_wrap(MC_EINTERNAL, "maestro built an invalid card");
+	if (!(tmpl = mc_embedded_get(CARD_TEMPLATE, NULL)))
+		return mc_error_set(MC_EINTERNAL, "%s is not embedded", CARD_TEMPLATE);
+	if ((rc = mc_template_render(&md, tmpl, out->card)) != 0) {
+		mc_strbuf_release(&md);
+		return mc_error_wrap(MC_EINTERNAL, "rendering %s", CARD_TEMPLATE);
+	}
+	out->markdown = mc_strbuf_detach(&md);
+	return 0;
+}
+
+static int run_stages(struct run *r, mc_review *out)
+{
+	mc_facts_options fo = { 0 };
+	int rc;
+
+	if ((rc = mc_repo_open(&r->repo, r->opt->repo_path ? r->opt->repo_path : ".")) != 0)
+		return rc;
+	if (!r->opt->range && (rc = choose_default_branch(r)) != 0)
+		return rc;
+	if ((rc = open_history(r, out)) != 0)
+		return rc;
+	if (!r->opt->range && r->opt->head) {
+		mc_strbuf sb = MC_STRBUF_INIT;
+		mc_strbuf_printf(&sb, "%s...%s", r->default_branch, r->opt->head);
+		r->range = mc_strbuf_detach(&sb);
+	}
+	fo.range = r->opt->range ? r->opt->range : r->range;
+	fo.default_branch = r->default_branch;
+	fo.store = r->store;
+	fo.history = r->history;
+	if ((rc = mc_facts_gather(&r->facts, r->repo, &fo)) != 0)
+		return rc;
+	out->history = r->facts.history;
+	if ((rc = load_config(r, r->facts.range.base)) != 0)
+		return rc;
+	collect_signals(r);
+	mc_score_compute(&r->score, &r->cfg, &r->signals, &r->facts.features, mc_risk_default());
+	evaluate_policy(r);
+	out->passed = r->verdict.passed;
+	out->card = build_card(r, r->opt->now ? r->opt->now : time(NULL));
+	return render_card(out);
+}
+
+int mc_review_run(mc_review *out, const mc_review_options *opt)
+{
+	struct run r;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	memset(&r, 0, sizeof r);
+	r.opt = opt;
+	rc = run_stages(&r, out);
+	mc_verdict_free(&r.verdict);
+	mc_score_free(&r.score);
+	mc_signals_free(&r.signals);
+	free(r.config_source);
+	mc_config_free(&r.cfg);
+	mc_facts_free(&r.facts);
+	mc_history_cache_free(r.history);
+	mc_store_close(r.store);
+	free(r.default_branch);
+	free(r.range);
+	mc_repo_free(r.repo);
+	if (rc)
+		mc_review_free(out);
+	return rc;
+}
+
+void mc_review_free(mc_review *review)
+{
+	if (review->card)
+		json_object_put(review->card);
+	free(review->markdown);
+	free(review->cache_path);
+	memset(review, 0, sizeof *review);
+}

@@ -1,0 +1,49 @@
+/*
+ * The local review pipeline: for one change in one repository, gather the
+ * facts, read the configuration from the base commit (a change must not
+ * loosen its own gates), collect the signals in its commits and labels,
+ * score it, run the policy gates and build the Decision Card, as JSON and
+ * as Markdown. `maestro review`, the pre-push hook and (later) the daemon's
+ * worker all run this one function.
+ */
+#ifndef MC_PIPELINE_REVIEW_H
+#define MC_PIPELINE_REVIEW_H
+#include <json-c/json.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "pipeline/facts.h"
+
+/* The configuration file, read from the base commit of the change. */
+#define MC_REVIEW_CONFIG_PATH ".maestro/config.json"
+
+typedef struct mc_review_options {
+	const char *repo_path;        /* any path inside the repository; NULL means "." */
+	const char *range;            /* NULL: merge-base(default branch, head)..head */
+	const char *head;             /* the tip when range is NULL; NULL means HEAD */
+	const char *const *labels;    /* labels the change carries (the forge's, or --label) */
+	size_t nlabels;
+	int no_cache;                 /* mine history into memory only, leave the cache alone */
+	time_t now;                   /* the card's generation time; 0 means time(NULL) */
+} mc_review_options;
+
+typedef struct mc_review {
+	struct json_object *card;     /* the card document (schemas/decision-card.schema.json) */
+	char *markdown;               /* the card rendered from templates/decision-card.md */
+	int passed;                   /* every applicable policy gate passed */
+	mc_history_stats history;     /* what the history cache did */
+	char *cache_path;             /* the cache file used, or NULL when in memory */
+} mc_review;
+
+/*
+ * Review one change. Errors carry a one-line message and a code the CLI maps to
+ * its exit status: MC_EENV not a repository, MC_EINVAL unknown revision,
+ * MC_EEMPTY empty range, MC_ECONFIG a bad configuration file.
+ */
+int mc_review_run(mc_review *out, const mc_review_options *opt);
+void mc_review_free(mc_review *review);
+
+/* Where the history cache of a repository lives: <common git dir>/maestro/cache.db. */
+char *mc_review_cache_path(mc_repo *repo);
+
+#endif
