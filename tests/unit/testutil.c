@@ -37,20 +37,11 @@ void mc_test_rmtree(const char *path)
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-void mc_test_git(const char *dir, ...)
+/* Run git argv in dir with stdout going to out_fd (or /dev/null when -1). */
+static void run_git(const char *dir, const char *const *argv, int out_fd)
 {
-	const char *argv[64];
-	int n = 0, status;
-	va_list ap;
-	pid_t pid;
-
-	argv[n++] = "git";
-	va_start(ap, dir);
-	while (n < 63 && (argv[n] = va_arg(ap, const char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	pid = fork();
+	int status;
+	pid_t pid = fork();
 	if (pid == 0) {
 		if (chdir(dir) != 0)
 			_exit(127);
@@ -58,8 +49,12 @@ void mc_test_git(const char *dir, ...)
 		setenv("GIT_AUTHOR_EMAIL", "author@example.com", 0);
 		setenv("GIT_COMMITTER_NAME", "Test Committer", 0);
 		setenv("GIT_COMMITTER_EMAIL", "committer@example.com", 0);
-		if (!freopen("/dev/null", "w", stdout))
+		if (out_fd >= 0) {
+			if (dup2(out_fd, STDOUT_FILENO) < 0)
+				_exit(127);
+		} else if (!freopen("/dev/null", "w", stdout)) {
 			_exit(127);
+		}
 		execvp("git", (char *const *)argv);
 		_exit(127);
 	}
@@ -67,6 +62,86 @@ void mc_test_git(const char *dir, ...)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "git %s failed in %s",
 		      argv[1], dir);
+}
+
+/* Collect the NULL-terminated variadic arguments after dir into argv (argv[0] = "git"). */
+#define COLLECT_GIT_ARGV(argv, dir)                                                   \
+	do {                                                                          \
+		va_list ap_;                                                          \
+		int n_ = 0;                                                           \
+		(argv)[n_++] = "git";                                                 \
+		va_start(ap_, dir);                                                   \
+		while (n_ < 63 && ((argv)[n_] = va_arg(ap_, const char *)) != NULL) \
+			n_++;                                                         \
+		va_end(ap_);                                                          \
+		(argv)[n_] = NULL;                                                    \
+	} while (0)
+
+void mc_test_git(const char *dir, ...)
+{
+	const char *argv[64];
+	COLLECT_GIT_ARGV(argv, dir);
+	run_git(dir, argv, -1);
+}
+
+char *mc_test_git_out(const char *dir, ...)
+{
+	const char *argv[64];
+	char *buf = NULL;
+	size_t len = 0, got;
+	FILE *tmp = tmpfile();
+
+	ck_assert_msg(tmp != NULL, "tmpfile: %s", strerror(errno));
+	COLLECT_GIT_ARGV(argv, dir);
+	run_git(dir, argv, fileno(tmp));
+	rewind(tmp);
+	for (;;) {
+		char chunk[4096];
+		got = fread(chunk, 1, sizeof chunk, tmp);
+		if (!got)
+			break;
+		buf = realloc(buf, len + got + 1);
+		ck_assert(buf != NULL);
+		memcpy(buf + len, chunk, got);
+		len += got;
+	}
+	fclose(tmp);
+	if (!buf)
+		buf = calloc(1, 1);
+	ck_assert(buf != NULL);
+	buf[len] = '\0';
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	return buf;
+}
+
+void mc_test_git_init(const char *dir, const char *branch)
+{
+	mc_test_git(dir, "init", "-q", "-b", branch, ".", NULL);
+	mc_test_git(dir, "config", "user.name", "Test User", NULL);
+	mc_test_git(dir, "config", "user.email", "test@example.com", NULL);
+	mc_test_git(dir, "config", "commit.gpgsign", "false", NULL);
+	mc_test_git(dir, "config", "core.autocrlf", "false", NULL);
+}
+
+char *mc_test_commit(const char *dir, const char *message)
+{
+	mc_test_git(dir, "add", "-A", NULL);
+	mc_test_git(dir, "commit", "-q", "--allow-empty", "--no-verify", "-m", message, NULL);
+	return mc_test_git_out(dir, "rev-parse", "HEAD", NULL);
+}
+
+void mc_test_write_bytes(const char *dir, const char *rel, const void *data, size_t len)
+{
+	char *path, *slash;
+	if (asprintf(&path, "%s/%s", dir, rel) < 0)
+		abort();
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	ck_assert_int_eq(mc_fs_mkdirs(path, 0755), 0);
+	*slash = '/';
+	ck_assert_int_eq(mc_fs_write_file(path, data, len, 0644), 0);
+	free(path);
 }
 
 void mc_test_write(const char *dir, const char *rel, const char *content)
