@@ -14,20 +14,10 @@
 /* Refuse ranges with more commits than any review can read. */
 #define MC_RANGE_MAX_COMMITS 100000
 
-static int resolve_commit(git_oid *out, git_repository *git, const char *rev)
+/* Whether rev starts from HEAD ("HEAD", "HEAD~2", "@", "@^"), which an unborn branch lacks. */
+static int names_head(const char *rev)
 {
-	git_object *obj = NULL, *commit = NULL;
-	int rc;
-
-	if (git_revparse_single(&obj, git, rev) != 0)
-		return mc_error_set(MC_EINVAL, "unknown revision '%s'", rev);
-	rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
-	git_object_free(obj);
-	if (rc != 0)
-		return mc_error_set(MC_EINVAL, "revision '%s' does not name a commit", rev);
-	git_oid_cpy(out, git_object_id(commit));
-	git_object_free(commit);
-	return 0;
+	return !strncmp(rev, "HEAD", 4) || rev[0] == '@';
 }
 
 static int check_head_born(git_repository *git)
@@ -37,6 +27,28 @@ static int check_head_born(git_repository *git)
 		return mc_error_set(MC_EEMPTY, "HEAD has no commits yet (unborn branch)");
 	if (unborn < 0)
 		return mc_repo_fail(MC_EGIT, "reading HEAD");
+	return 0;
+}
+
+/* Resolve rev to a commit. A revision from an unborn HEAD is "nothing yet" (MC_EEMPTY),
+ * not a typo; HEAD is only checked when rev uses it, so "main~1..main" works on an
+ * orphan branch. */
+static int resolve_commit(git_oid *out, git_repository *git, const char *rev)
+{
+	git_object *obj = NULL, *commit = NULL;
+	int rc;
+
+	if (git_revparse_single(&obj, git, rev) != 0) {
+		if (names_head(rev) && (rc = check_head_born(git)) != 0)
+			return rc;
+		return mc_error_set(MC_EINVAL, "unknown revision '%s'", rev);
+	}
+	rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (rc != 0)
+		return mc_error_set(MC_EINVAL, "revision '%s' does not name a commit", rev);
+	git_oid_cpy(out, git_object_id(commit));
+	git_object_free(commit);
 	return 0;
 }
 
@@ -54,18 +66,37 @@ static void split_spec(char **left, char **right, const char *spec)
 	*right = mc_xstrdup(*dots ? dots : "HEAD");
 }
 
-static int count_commits(size_t *n, git_repository *git, const git_oid *head, const git_oid *base)
+/*
+ * The range's commits are those reachable from head and not from upstream (git's
+ * "upstream..head"). Hiding only the merge base is not the same when there are several
+ * merge bases (criss-cross merges): commits reachable from the other bases, which the
+ * target already has, would be listed as part of the change.
+ */
+static int start_range_walk(git_revwalk **walk, git_repository *git, const git_oid *head,
+			    const git_oid *base, const git_oid *upstream)
+{
+	*walk = NULL;
+	if (git_revwalk_new(walk, git) != 0 ||
+	    git_revwalk_sorting(*walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) != 0 ||
+	    git_revwalk_push(*walk, head) != 0 || git_revwalk_hide(*walk, base) != 0 ||
+	    (upstream && git_revwalk_hide(*walk, upstream) != 0)) {
+		git_revwalk_free(*walk);
+		*walk = NULL;
+		return mc_repo_fail(MC_EGIT, "walking the range");
+	}
+	return 0;
+}
+
+static int count_commits(size_t *n, git_repository *git, const git_oid *head, const git_oid *base,
+			 const git_oid *upstream)
 {
 	git_revwalk *walk = NULL;
 	git_oid oid;
 	int rc = 0;
 
 	*n = 0;
-	if (git_revwalk_new(&walk, git) != 0 || git_revwalk_push(walk, head) != 0 ||
-	    git_revwalk_hide(walk, base) != 0) {
-		git_revwalk_free(walk);
-		return mc_repo_fail(MC_EGIT, "walking the range");
-	}
+	if ((rc = start_range_walk(&walk, git, head, base, upstream)) != 0)
+		return rc;
 	while ((rc = git_revwalk_next(&oid, walk)) == 0)
 		(*n)++;
 	git_revwalk_free(walk);
@@ -84,8 +115,6 @@ int mc_range_resolve(mc_range *out, mc_repo *repo, const char *spec, const char 
 	if (spec && (!*spec || strlen(spec) > MC_RANGE_SPEC_MAX || strchr(spec, '\n')))
 		return mc_error_set(MC_EINVAL, "range: expected A..B, A...B or a revision, got %s",
 				    *spec ? "an over-long or multi-line value" : "an empty string");
-	if ((rc = check_head_born(git)) != 0)
-		return rc;
 	if (spec) {
 		split_spec(&left, &right, spec);
 	} else {
@@ -94,15 +123,17 @@ int mc_range_resolve(mc_range *out, mc_repo *repo, const char *spec, const char 
 		left = mc_xstrdup(default_branch);
 		right = mc_xstrdup("HEAD");
 	}
-	if ((rc = resolve_commit(&upstream, git, left)) != 0 ||
-	    (rc = resolve_commit(&head, git, right)) != 0)
+	/* The head side first: with an unborn HEAD the answer is "nothing yet" (MC_EEMPTY)
+	 * even when the left side, typically the default branch, does not exist either. */
+	if ((rc = resolve_commit(&head, git, right)) != 0 ||
+	    (rc = resolve_commit(&upstream, git, left)) != 0)
 		goto out;
 	if (git_merge_base(&base, git, &upstream, &head) != 0) {
 		rc = mc_error_set(MC_EINVAL, "range %s..%s: the two sides have no common history",
 				  left, right);
 		goto out;
 	}
-	if ((rc = count_commits(&ncommits, git, &head, &base)) != 0)
+	if ((rc = count_commits(&ncommits, git, &head, &base, &upstream)) != 0)
 		goto out;
 	if (ncommits == 0) {
 		rc = mc_error_set(MC_EEMPTY, "range %s..%s has no commits", left, right);
@@ -191,18 +222,16 @@ int mc_range_commits(mc_commit_info **out, size_t *n, mc_repo *repo, const mc_ra
 	git_revwalk *walk = NULL;
 	mc_commit_info *list = NULL;
 	size_t count = 0, alloc = 0;
-	git_oid head, base, oid;
-	int rc;
+	git_oid head, base, upstream, oid;
+	int has_upstream, rc;
 
 	*out = NULL;
 	*n = 0;
 	if (git_oid_fromstr(&head, range->head) != 0 || git_oid_fromstr(&base, range->base) != 0)
 		return mc_error_set(MC_EINVAL, "range: base and head must be 40-hex commit ids");
-	if (git_revwalk_new(&walk, git) != 0 || git_revwalk_sorting(walk, GIT_SORT_TIME) != 0 ||
-	    git_revwalk_push(walk, &head) != 0 || git_revwalk_hide(walk, &base) != 0) {
-		rc = mc_repo_fail(MC_EGIT, "walking the range");
+	has_upstream = range->upstream[0] && git_oid_fromstr(&upstream, range->upstream) == 0;
+	if ((rc = start_range_walk(&walk, git, &head, &base, has_upstream ? &upstream : NULL)) != 0)
 		goto out;
-	}
 	while ((rc = git_revwalk_next(&oid, walk)) == 0) {
 		git_commit *c = NULL;
 		if (count == MC_RANGE_MAX_COMMITS) {

@@ -22,7 +22,7 @@ typedef struct mc_range {
 /*
  * Resolve spec: NULL → merge-base(default_branch, HEAD)..HEAD; "A..B" and "A...B" →
  * merge-base(A, B)..B (an empty side means HEAD, as in git); "R" → R..HEAD.
- * Unknown revision → MC_EINVAL "unknown revision 'x'"; unborn HEAD → MC_EEMPTY;
+ * Unknown revision → MC_EINVAL "unknown revision 'x'"; a side using an unborn HEAD → MC_EEMPTY;
  * no commits in the range → MC_EEMPTY "range a..b has no commits". Free with mc_range_free.
  */
 int mc_range_resolve(mc_range *out, mc_repo *repo, const char *spec, const char *default_branch);
@@ -45,7 +45,10 @@ typedef struct mc_commit_info {
 /* One commit (a 40-hex id or revision); free with mc_commit_info_free(out, 1). */
 int mc_range_commit(mc_commit_info **out, mc_repo *repo, const char *rev);
 
-/* The commits in the range (reachable from head, not from base), newest first. */
+/* The commits in the range (reachable from head, not from upstream or base), children
+ * before parents and otherwise newest first. A range may consist of a merge commit only
+ * (a merge of work the target already has): it resolves, lists that one merge
+ * (parent_count 2), and its diff has no files. */
 int mc_range_commits(mc_commit_info **out, size_t *n, mc_repo *repo, const mc_range *range);
 void mc_commit_info_free(mc_commit_info *commits, size_t n);
 

@@ -148,8 +148,12 @@ int mc_repo_default_branch(char **out, mc_repo *repo)
 	if (git_reference_lookup(&origin_head, repo->git, "refs/remotes/origin/HEAD") == 0) {
 		const char *target = git_reference_symbolic_target(origin_head);
 		const char *prefix = "refs/remotes/";
-		if (target && !strncmp(target, prefix, strlen(prefix)))
+		git_reference *resolved = NULL;
+		/* A dangling origin/HEAD (its branch pruned) names nothing: fall back. */
+		if (target && !strncmp(target, prefix, strlen(prefix)) &&
+		    git_reference_resolve(&resolved, origin_head) == 0)
 			*out = mc_xstrdup(target + strlen(prefix));
+		git_reference_free(resolved);
 		git_reference_free(origin_head);
 		if (*out)
 			return 0;

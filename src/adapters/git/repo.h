@@ -33,7 +33,7 @@ struct git_repository *mc_repo_git(mc_repo *repo);
 int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *repo,
 			 const char *commit_oid, const char *path, size_t max);
 
-/* The default branch's short name: origin/HEAD's target ("origin/main"), else "main",
+/* The default branch's short name: origin/HEAD's existing target ("origin/main"), else "main",
  * else "master" when such a local branch exists; MC_ENOTFOUND otherwise. free() it. */
 int mc_repo_default_branch(char **out, mc_repo *repo);
 
