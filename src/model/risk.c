@@ -29,6 +29,10 @@
 /* Relative spread below which a column counts as constant (rounding in the mean). */
 #define CONSTANT_TOLERANCE 1e-12
 #define MAX_HALVINGS 40
+/* |logit| beyond which a probability is 0 or 1 to double precision: sigmoid(36) is
+ * within 2.3e-16 of 1. An unpenalised fit that puts a row there has followed the
+ * classes' separation towards infinite coefficients rather than found an optimum. */
+#define SATURATED_LOGIT 36.0
 
 void mc_risk_fit_options_init(mc_risk_fit_options *opt)
 {
@@ -286,6 +290,26 @@ static int newton(const struct problem *pb, double *beta, int max_iter)
 	return mc_error_set(MC_EINVAL, "Newton's method did not converge in %d iterations", max_iter);
 }
 
+/*
+ * Without a penalty, data that a linear score separates (completely, or but for
+ * ties on the boundary) has no finite optimum: Newton's method walks the
+ * coefficients outwards until the loss of the separated rows underflows and then
+ * stops as if converged. Such a stop leaves those rows at probability 0 or 1.
+ */
+static int check_not_separated(const struct problem *pb, const double *beta)
+{
+	size_t i;
+	for (i = 0; i < pb->n; i++) {
+		double eta = linear_predictor(pb, beta, i);
+		if (!(fabs(eta) < SATURATED_LOGIT))
+			return mc_error_set(MC_EINVAL, "the features separate the classes (row %zu is "
+					    "fitted with probability %d), so the fit without a "
+					    "penalty has no finite optimum; fit with lambda > 0",
+					    i, eta > 0 ? 1 : 0);
+	}
+	return 0;
+}
+
 int mc_risk_fit(mc_risk_model *out, const mc_change_features *x, const unsigned char *y,
 		size_t n, const mc_risk_fit_options *opt)
 {
@@ -320,6 +344,8 @@ int mc_risk_fit(mc_risk_model *out, const mc_change_features *x, const unsigned 
 	/* Start from the base rate: the optimum when no feature helps. */
 	beta[0] = log((double)positives / (double)(n - positives));
 	rc = newton(&pb, beta, opt->max_iter);
+	if (!rc && pb.lambda == 0)
+		rc = check_not_separated(&pb, beta);
 	free(pb.z);
 	if (rc) {
 		memset(out, 0, sizeof *out);

@@ -67,7 +67,8 @@ double mc_risk_predict(const mc_risk_model *m, const mc_change_features *x,
  * Fit on n rows (y[i] is 0 or 1). opt may be NULL for the defaults. Fails with
  * MC_EINVAL (and a message naming the row or option) when n is 0, only one
  * class is present, a label is not 0/1, a feature is NaN or infinite, an option
- * is out of range, or Newton's method does not converge. A constant feature
+ * is out of range, Newton's method does not converge, or lambda is 0 and the
+ * features separate the classes (no finite optimum). A constant feature
  * is dropped (std 0, coef 0) rather than failing. out->source is set to NULL;
  * the caller describes the data.
  */

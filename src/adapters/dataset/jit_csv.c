@@ -225,7 +225,9 @@ static int consume(struct reader *r, const char *chunk, size_t n, char *buf, siz
 		} else if (ch == '\0') {
 			return mc_error_set(MC_EINVAL, "%s:%zu: a NUL byte; this is not a text CSV",
 					    r->path, r->line_no + 1);
-		} else if (*len == MC_JIT_CSV_MAX_LINE) {
+		} else if (*len > MC_JIT_CSV_MAX_LINE || (*len == MC_JIT_CSV_MAX_LINE && ch != '\r')) {
+			/* One byte over is allowed when it is the CR of a CR LF ending (dropped by
+			 * process_line), so a CR LF file reads the same as its LF twin. */
 			return mc_error_set(MC_ELIMIT, "%s:%zu: line longer than %d bytes", r->path,
 					    r->line_no + 1, MC_JIT_CSV_MAX_LINE);
 		} else {
@@ -248,7 +250,7 @@ static void hex_digest(EVP_MD_CTX *md, char out[65])
 /* Read fd to the end under the byte limit, hashing and parsing as it goes. */
 static int stream(struct reader *r, int fd, size_t max_bytes, EVP_MD_CTX *md)
 {
-	char chunk[65536], line[MC_JIT_CSV_MAX_LINE + 1];
+	char chunk[65536], line[MC_JIT_CSV_MAX_LINE + 2]; /* a line, its CR and a NUL */
 	size_t total = 0, len = 0;
 	ssize_t n;
 	int rc;

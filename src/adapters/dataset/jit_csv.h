@@ -11,9 +11,11 @@
  * schema, so this adapter does not depend on the model's feature list.
  *
  * The file is untrusted: it is streamed line by line under a byte limit and a
- * line-length limit, fields are plain (no quoting), and a bad row stops the
- * read with "path:line:column: ..." naming the column. The SHA-256 of the
- * bytes read is returned so a fitted model can name the exact data it saw.
+ * line-length limit (MC_JIT_CSV_MAX_LINE bytes, not counting the LF or CR LF
+ * that ends it: both endings read alike), fields are plain (no quoting), and a
+ * bad row stops the read with "path:line:column: ..." naming the column. The
+ * SHA-256 of the bytes read is returned so a fitted model can name the exact
+ * data it saw.
  */
 #ifndef MC_ADAPTERS_DATASET_JIT_CSV_H
 #define MC_ADAPTERS_DATASET_JIT_CSV_H
