@@ -7,6 +7,7 @@
 
 #include "util/json.h"
 #include "util/time.h"
+#include "util/utf8.h"
 
 /* Risk contributions the card lists: the ones that explain most of the logit. */
 #define MC_CARD_TOP_RISK 3
@@ -228,5 +229,8 @@ struct json_object *mc_card_build(const mc_card_input *in)
 	json_object_object_add(card, "warnings",
 			       string_array(in->signals->warnings.items, in->signals->warnings.n));
 	json_object_object_add(card, "provenance", build_provenance(in));
+	/* Paths, messages and arguments are bytes; the card is JSON text, so bytes
+	 * that are not UTF-8 are shown as \xHH rather than dropped or passed on broken. */
+	mc_utf8_escape_json(card);
 	return card;
 }

@@ -112,7 +112,10 @@ static int load_config(struct run *r, const char *commit)
  * in the config on the detected default branch, else the detected one. */
 static int choose_default_branch(struct run *r)
 {
-	int rc = mc_repo_default_branch(&r->default_branch, r->repo);
+	int rc = mc_repo_check_head(r->repo);
+	if (rc)
+		return rc;
+	rc = mc_repo_default_branch(&r->default_branch, r->repo);
 	if (rc == MC_ENOTFOUND)
 		return mc_error_set(MC_EINVAL, "no default branch (no origin/HEAD, main or master); "
 				    "name the change as BASE..HEAD");

@@ -23,6 +23,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/strbuf.h"
+#include "util/utf8.h"
 
 #define MAX_NESTING 256    /* schema applications in progress, document levels */
 #define KEY_SHOWN_MAX 64   /* bytes of a key quoted in a message */
@@ -366,43 +367,6 @@ static int find_duplicate(struct json_object *arr, size_t *first, size_t *second
 	return found;
 }
 
-/* Length in code points of well-formed UTF-8 (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or (size_t)-1 when s is not UTF-8. */
-static size_t utf8_length(const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, count = 0, need, k;
-	unsigned long cp, min;
-	while (i < n) {
-		unsigned char b = s[i];
-		if (b < 0x80) {
-			i++;
-			count++;
-			continue;
-		}
-		if (b >= 0xc2 && b <= 0xdf)
-			need = 1, cp = b & 0x1f, min = 0x80;
-		else if (b >= 0xe0 && b <= 0xef)
-			need = 2, cp = b & 0x0f, min = 0x800;
-		else if (b >= 0xf0 && b <= 0xf4)
-			need = 3, cp = b & 0x07, min = 0x10000;
-		else
-			return (size_t)-1;
-		if (n - i <= need)
-			return (size_t)-1;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return (size_t)-1;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return (size_t)-1;
-		i += need + 1;
-		count++;
-	}
-	return count;
-}
-
 /* ---- pass 1: checking the schema ---- */
 
 enum shape {
@@ -738,7 +702,7 @@ static int check_string(struct ctx *c, struct json_object *s, struct json_object
 {
 	const char *str = json_object_get_string(doc);
 	size_t bytes = (size_t)json_object_get_string_len(doc);
-	size_t chars = utf8_length(str, bytes);
+	size_t chars = mc_utf8_length(str, bytes);
 	struct json_object *v;
 	/* JSON text is UTF-8 (RFC 8259) but json-c passes any bytes through; a
 	 * schema-checked string is guaranteed well-formed to whoever uses it next. */

@@ -161,7 +161,14 @@ static int format_value(mc_strbuf *out, struct json_object *v, const char *filte
 	} else if (flen == 3 && !memcmp(filter, "pct", 3)) {
 		mc_strbuf_printf(out, "%.1f %%", d * 100.0);
 	} else if (flen == 3 && !memcmp(filter, "num", 3)) {
-		mc_strbuf_printf(out, "%.3g", d);
+		/* Three significant digits, but 1,121 lines reads better than 1.12e+03. */
+		if (fabs(d) >= 1000) {
+			if (d < 0)
+				mc_strbuf_putc(out, '-');
+			format_thousands(out, round(fabs(d)), 0);
+		} else {
+			mc_strbuf_printf(out, "%.3g", d);
+		}
 	} else if (flen == 3 && !memcmp(filter, "int", 3)) {
 		format_thousands(out, round(d), 0);
 	} else {

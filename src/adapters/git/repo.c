@@ -167,3 +167,13 @@ int mc_repo_default_branch(char **out, mc_repo *repo)
 	return mc_error_set(MC_ENOTFOUND, "no default branch: refs/remotes/origin/HEAD is not set "
 			    "and there is no 'main' or 'master' branch");
 }
+
+int mc_repo_check_head(mc_repo *repo)
+{
+	int unborn = git_repository_head_unborn(mc_repo_git(repo));
+	if (unborn == 1)
+		return mc_error_set(MC_EEMPTY, "HEAD has no commits yet (unborn branch)");
+	if (unborn < 0)
+		return mc_repo_fail(MC_EGIT, "reading HEAD");
+	return 0;
+}

@@ -37,6 +37,10 @@ int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *rep
  * else "master" when such a local branch exists; MC_ENOTFOUND otherwise. free() it. */
 int mc_repo_default_branch(char **out, mc_repo *repo);
 
+/* 0 when HEAD names a commit; MC_EEMPTY "HEAD has no commits yet (unborn branch)"
+ * when the current branch has none yet; MC_EGIT when HEAD cannot be read. */
+int mc_repo_check_head(mc_repo *repo);
+
 /* Set the error from libgit2's last error: "<what>: <libgit2 message>". Returns code. */
 int mc_repo_fail(int code, const char *what);
 
