@@ -48,7 +48,7 @@ struct project {
 	mc_change_features *x;
 	size_t positives;
 	size_t train, test;   /* rows in each part of the time-ordered split */
-	long long train_from, test_from, test_to;
+	long long train_from, train_to, test_from, test_to; /* first and last commit times */
 	double test_rate, base_rate_brier;
 	struct figures model, baseline;
 };
@@ -220,6 +220,7 @@ static int evaluate(struct project *p, double split, double lambda)
 		goto out;
 	}
 	p->train_from = order[0].date;
+	p->train_to = order[p->train - 1].date;
 	p->test_from = order[p->train].date;
 	p->test_to = order[n - 1].date;
 	for (i = 0; i < n; i++) {
@@ -348,7 +349,7 @@ static const char *iso_day(long long t, char buf[MC_TIME_ISO_LEN])
 
 static void doc_figures(mc_strbuf *out, const struct run *r)
 {
-	char a[MC_TIME_ISO_LEN], b[MC_TIME_ISO_LEN], c[MC_TIME_ISO_LEN];
+	char a[MC_TIME_ISO_LEN], b[MC_TIME_ISO_LEN], c[MC_TIME_ISO_LEN], d[MC_TIME_ISO_LEN];
 	size_t i;
 
 	mc_strbuf_printf(out, "| project | commits | trained on (oldest %.0f %%) | tested on (newest %.0f %%) "
@@ -360,11 +361,12 @@ static void doc_figures(mc_strbuf *out, const struct run *r)
 		mc_strbuf_printf(out, "| %s | %zu | %zu, %s .. %s | %zu, %s .. %s | %.1f %% | %.3f | %.3f "
 				 "| %.4f | %.4f | %.4f |\n",
 				 p->name, p->data.rows, p->train, iso_day(p->train_from, a),
-				 iso_day(p->test_from, b), p->test, iso_day(p->test_from, b),
-				 iso_day(p->test_to, c), p->test_rate * 100, p->model.auc,
+				 iso_day(p->train_to, b), p->test, iso_day(p->test_from, c),
+				 iso_day(p->test_to, d), p->test_rate * 100, p->model.auc,
 				 p->baseline.auc, p->model.brier, p->baseline.brier, p->base_rate_brier);
 	}
-	mc_strbuf_puts(out, "\nThe training part ends where the test part begins (commits with the same\n"
+	mc_strbuf_puts(out, "\nThe days are the UTC dates of the first and last commit of each part; the\n"
+		       "training part ends where the test part begins (commits with the same\n"
 		       "timestamp stay in file order). AUC is the probability that a random\n"
 		       "defect-inducing commit of the test part scores above a random clean one (ties\n"
 		       "count half); the Brier score is the mean squared error of the probability, and\n"

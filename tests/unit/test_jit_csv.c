@@ -171,7 +171,11 @@ START_TEST(bad_value_names_line_and_column)
 	write_text("date,bug,la,ld\n1,0,2,"
 		   "123456789012345678901234567890123456789012345678901234567890x\n");
 	assert_read_fails(&schema, 0, MC_EINVAL,
-			  ":2:4: column 'ld': '1234567890123456789012345678901234567890'... is not");
+			  ":2:4: column 'ld': '1234567890123456789012345678901234567890...' is not");
+	/* Bytes a terminal would act on are shown escaped, as is the backslash itself. */
+	write_text("date,bug,la,ld\n1,0,\x1b]0;hi\x07\\,3\n");
+	assert_read_fails(&schema, 0, MC_EINVAL,
+			  ":2:3: column 'la': '\\x1b]0;hi\\x07\\x5c' is not a decimal number");
 	/* Accepted spellings of numbers: signs, fractions, exponents; bug as 1.0. */
 	{
 		mc_jit_csv d;
@@ -295,7 +299,7 @@ START_TEST(crlf_reads_like_lf)
 
 	/* A CR anywhere but at the end of a line is part of a field, and not a number. */
 	write_text("date,bug,la,ld\n1,0,2\r,3\n");
-	assert_read_fails(&schema, 0, MC_EINVAL, ":2:3: column 'la': '2\r' is not a decimal number");
+	assert_read_fails(&schema, 0, MC_EINVAL, ":2:3: column 'la': '2\\x0d' is not a decimal number");
 }
 END_TEST
 

@@ -78,10 +78,33 @@ static int is_decimal(const char *s, int integer_only)
 	return *s == '\0';
 }
 
+#define SHOWN_BYTES 40
+
+/*
+ * The first SHOWN_BYTES bytes of a field for an error message, with anything but
+ * printable ASCII as \xNN: the file is untrusted and the message goes to a
+ * terminal, where a raw escape sequence would be obeyed rather than shown.
+ */
+static void printable(char out[4 * SHOWN_BYTES + 4], const char *v)
+{
+	size_t i;
+	char *o = out;
+	for (i = 0; v[i] && i < SHOWN_BYTES; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+			*o++ = (char)ch;
+		else
+			o += sprintf(o, "\\x%02x", ch);
+	}
+	strcpy(o, v[i] ? "..." : "");
+}
+
 static int field_error(const struct reader *r, size_t col, const char *value, const char *why)
 {
-	return mc_error_set(MC_EINVAL, "%s:%zu:%zu: column '%s': '%.40s'%s %s", r->path, r->line_no,
-			    col + 1, r->name[col], value, strlen(value) > 40 ? "..." : "", why);
+	char shown[4 * SHOWN_BYTES + 4];
+	printable(shown, value);
+	return mc_error_set(MC_EINVAL, "%s:%zu:%zu: column '%s': '%s' %s", r->path, r->line_no,
+			    col + 1, r->name[col], shown, why);
 }
 
 static int parse_header(struct reader *r, char *line)
