@@ -19,6 +19,13 @@
 #include "util/alloc.h"
 #include "util/error.h"
 
+/* Bit-for-bit results need every a * b + c rounded twice, as written: a fused
+ * multiply-add would change the last bits. GCC in ISO C mode never fuses; clang
+ * fuses by default where the CPU has FMA, and this pragma stops it. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define NPARAM_MAX (MC_FEATURE_COUNT + 1)
 /* A standardised coefficient moving by less than this has converged. */
 #define STEP_TOLERANCE 1e-9
