@@ -1,6 +1,7 @@
 /* The table of maestro commands, in the order `maestro help` lists them. */
 #include "cli/cli.h"
 
+extern const struct mc_command mc_cmd_config;
 extern const struct mc_command mc_cmd_help;
 extern const struct mc_command mc_cmd_version;
 extern const struct mc_command mc_cmd_hook;
@@ -9,6 +10,7 @@ extern const struct mc_command mc_cmd_review;
 extern const struct mc_command mc_cmd_risk;
 
 const struct mc_command *const mc_commands[] = {
+	&mc_cmd_config,
 	&mc_cmd_help,
 	&mc_cmd_hook,
 	&mc_cmd_hooks,
