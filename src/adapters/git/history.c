@@ -14,6 +14,13 @@
 #include "util/alloc.h"
 #include "util/error.h"
 
+/* Word characters as in a regex \w (letters, digits, '_'), plus every non-ASCII byte so
+ * that a UTF-8 letter does not end a word: "fix_parser", "fix2" and "fixé" are not "fix". */
+static int is_word_byte(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c >= 0x80;
+}
+
 int mc_history_message_is_fix(const char *message)
 {
 	static const char *const words[] = {
@@ -26,9 +33,9 @@ int mc_history_message_is_fix(const char *message)
 	while (*p) {
 		size_t len = 0, i;
 		int too_long = 0;
-		while (*p && !isalpha(*p))
+		while (*p && !is_word_byte(*p))
 			p++;
-		while (*p && isalpha(*p)) {
+		while (*p && is_word_byte(*p)) {
 			if (len < sizeof word - 1)
 				word[len++] = (char)tolower(*p);
 			else
@@ -60,7 +67,8 @@ static int touched_paths(path_list *out, git_repository *git, const git_commit *
 	int rc = 0;
 
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
-	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
+	/* Type changes (file <-> symlink) as one delta, so such a path is listed once. */
+	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK | GIT_DIFF_INCLUDE_TYPECHANGE;
 	if (git_commit_tree(&tree, commit) != 0 ||
 	    (git_commit_parentcount(commit) > 0 && (git_commit_parent(&parent, commit, 0) != 0 ||
 						    git_commit_tree(&parent_tree, parent) != 0)) ||
@@ -93,7 +101,7 @@ static void release_paths(path_list *paths)
 }
 
 static int visit(git_repository *git, const git_oid *oid, path_list *paths, mc_history_fn fn,
-		 void *ctx)
+		 void *ctx, unsigned *walked)
 {
 	mc_history_commit hc;
 	git_commit *commit = NULL;
@@ -111,6 +119,7 @@ static int visit(git_repository *git, const git_oid *oid, path_list *paths, mc_h
 		hc.fix = mc_history_message_is_fix(git_commit_message(commit));
 		hc.paths = paths->items;
 		hc.npaths = paths->n;
+		(*walked)++;
 		rc = fn(ctx, &hc);
 	}
 	release_paths(paths);
@@ -162,9 +171,8 @@ int mc_history_walk(unsigned *walked, mc_repo *repo, const char *tip, const char
 	if ((rc = start_walk(&walk, git, tip, stop, nstop)) != 0)
 		goto out;
 	while ((rc = git_revwalk_next(&oid, walk)) == 0) {
-		if ((rc = visit(git, &oid, &paths, fn, ctx)) != 0)
+		if ((rc = visit(git, &oid, &paths, fn, ctx, walked)) != 0)
 			goto out;
-		(*walked)++;
 	}
 	rc = rc == GIT_ITEROVER ? 0 : mc_repo_fail(MC_EGIT, "walking history");
 out:

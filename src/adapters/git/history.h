@@ -30,15 +30,16 @@ typedef int (*mc_history_fn)(void *ctx, const mc_history_commit *commit);
  * Walk the history of tip (a 40-hex id or revision) in no particular order, except
  * commits reachable from any of stop[0..nstop) (stop ids absent from the repository
  * are ignored: the cache may outlive a rewritten branch). *walked counts the commits
- * handed to fn.
+ * handed to fn, including one whose non-zero return stopped the walk.
  */
 int mc_history_walk(unsigned *walked, mc_repo *repo, const char *tip, const char *const *stop,
 		    size_t nstop, mc_history_fn fn, void *ctx);
 
 /*
  * Kamei's fix flag: the message contains one of the words fix/fixes/fixed/fixing,
- * bugfix, hotfix, bug/bugs, defect/defects or patch/patches/patched (whole words,
- * any case). A "Fixes:" trailer is one of them by construction.
+ * bugfix, hotfix, bug/bugs, defect/defects or patch/patches/patched (whole words as in
+ * a regex \b: letters, digits and '_' join words, so "fix_parser" and "fix2" are not
+ * "fix"; any case). A "Fixes:" trailer is one of them by construction.
  */
 int mc_history_message_is_fix(const char *message);
 
