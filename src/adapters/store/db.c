@@ -90,6 +90,14 @@ static int read_user_version(mc_store *store, int *version)
 	return rc;
 }
 
+static int newer_file(const char *path, int version, int target)
+{
+	return mc_error_set(MC_EDB, "%s: schema version %d is newer than this maestro's (%d); "
+			    "upgrade maestro or use another database file", path, version, target);
+}
+
+/* Bring an older file up to date under the write lock. The version is read again once
+ * the lock is held: another process may have migrated the file meanwhile. */
 static int migrate(mc_store *store, const char *path)
 {
 	int version = 0, target = mc_store_schema_version(), rc;
@@ -100,8 +108,7 @@ static int migrate(mc_store *store, const char *path)
 	if ((rc = read_user_version(store, &version)) != 0)
 		goto fail;
 	if (version > target) {
-		rc = mc_error_set(MC_EDB, "%s: schema version %d is newer than this maestro's (%d)",
-				  path, version, target);
+		rc = newer_file(path, version, target);
 		goto fail;
 	}
 	for (; version < target; version++)
@@ -121,7 +128,7 @@ fail:
 int mc_store_open(mc_store **out, const char *path)
 {
 	mc_store *store = mc_xcalloc(1, sizeof *store);
-	int rc;
+	int version = 0, rc;
 
 	*out = NULL;
 	if (sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -131,6 +138,15 @@ int mc_store_open(mc_store **out, const char *path)
 		goto fail;
 	}
 	sqlite3_busy_timeout(store->db, MC_STORE_BUSY_TIMEOUT_MS);
+	/* A newer maestro's file is refused before anything here changes it (journal mode). */
+	if ((rc = read_user_version(store, &version)) != 0) {
+		rc = mc_error_wrap(rc, "%s", path);
+		goto fail;
+	}
+	if (version > mc_store_schema_version()) {
+		rc = newer_file(path, version, mc_store_schema_version());
+		goto fail;
+	}
 	/* journal_mode answers with a row; exec ignores it. NORMAL sync is durable under WAL
 	 * except for the last transactions on power loss, which a cache can afford. */
 	if ((rc = mc_store_exec(store, "PRAGMA journal_mode = WAL")) != 0 ||
@@ -139,7 +155,9 @@ int mc_store_open(mc_store **out, const char *path)
 		rc = mc_error_wrap(rc, "%s", path);
 		goto fail;
 	}
-	if ((rc = migrate(store, path)) != 0)
+	/* Only an out-of-date file takes the write lock: opening a current one never waits
+	 * for (or fails behind) a long writer such as a mining transaction. */
+	if (version < mc_store_schema_version() && (rc = migrate(store, path)) != 0)
 		goto fail;
 	*out = store;
 	return 0;

@@ -19,6 +19,7 @@ enum stmt_id {
 	S_AUTHOR_GET, S_AUTHOR_ADD, S_PATH_GET, S_PATH_ADD, S_COMMIT_ADD, S_COMMIT_HAS,
 	S_COMMIT_COUNT, S_TOUCH_ADD, S_TIP_ADD, S_TIP_HAS, S_TIP_ALL, S_QPATH_ADD, S_QPATH_CLEAR,
 	S_QSUB_ADD, S_QSUB_CLEAR, S_FILE_COUNTS, S_FILE_AGE, S_AUTHOR_EXP, S_AUTHOR_SEXP,
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_COUNT
 };
 
@@ -60,6 +61,12 @@ static const char *const stmt_sql[S_COUNT] = {
 		" JOIN hc_touch t ON t.commit_id = c.id JOIN hc_path p ON p.id = t.path_id"
 		" WHERE a.email = ?1 AND c.time < ?2 AND c.merge = 0"
 		" AND p.subsystem IN (SELECT subsystem FROM temp.hc_q_subsystem)",
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVEPOINT] = "SAVEPOINT hc_add_commit",
+	[S_RELEASE] = "RELEASE hc_add_commit",
+	[S_ROLLBACK_TO] = "ROLLBACK TO hc_add_commit",
 };
 
 struct mc_history_cache {
@@ -175,9 +182,45 @@ static int path_id(sqlite3_int64 *id, mc_history_cache *hc, const char *path)
 	return 0;
 }
 
-int mc_history_cache_add_commit(mc_history_cache *hc, const char *oid, const char *author_email,
-				int64_t time, int fix, int merge, const char *const *paths,
-				size_t npaths)
+/* Run a statement whose outcome does not matter (undoing after an error that is already
+ * reported). */
+static void step_quietly(mc_history_cache *hc, enum stmt_id id)
+{
+	sqlite3_stmt *s = stmt(hc, id);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+}
+
+/*
+ * Storing a commit is all or nothing: a commit row without its touches would be taken
+ * for a complete one by the next add ("already stored"). Outside a transaction it takes
+ * the write lock up front (BEGIN IMMEDIATE, so a concurrent writer is waited for rather
+ * than failing on a stale read snapshot); inside the caller's, it is a savepoint.
+ */
+static int atomic_begin(mc_history_cache *hc, int *own_transaction)
+{
+	*own_transaction = sqlite3_get_autocommit(hc->db);
+	return step_done(hc, stmt(hc, *own_transaction ? S_BEGIN : S_SAVEPOINT),
+			 "starting to store a commit");
+}
+
+static int atomic_end(mc_history_cache *hc, int own_transaction, int rc)
+{
+	if (rc == 0 && (rc = step_done(hc, stmt(hc, own_transaction ? S_COMMIT : S_RELEASE),
+				       "storing a commit")) == 0)
+		return 0;
+	if (own_transaction) {
+		if (!sqlite3_get_autocommit(hc->db))
+			step_quietly(hc, S_ROLLBACK);
+	} else {
+		step_quietly(hc, S_ROLLBACK_TO);
+		step_quietly(hc, S_RELEASE);
+	}
+	return rc;
+}
+
+static int store_commit(mc_history_cache *hc, const char *oid, const char *author_email,
+			int64_t time, int fix, int merge, const char *const *paths, size_t npaths)
 {
 	sqlite3_int64 author = 0, commit, path = 0;
 	sqlite3_stmt *s;
@@ -207,6 +250,18 @@ int mc_history_cache_add_commit(mc_history_cache *hc, const char *oid, const cha
 			return rc;
 	}
 	return 0;
+}
+
+int mc_history_cache_add_commit(mc_history_cache *hc, const char *oid, const char *author_email,
+				int64_t time, int fix, int merge, const char *const *paths,
+				size_t npaths)
+{
+	int own_transaction, rc;
+
+	if ((rc = atomic_begin(hc, &own_transaction)) != 0)
+		return rc;
+	rc = store_commit(hc, oid, author_email, time, fix, merge, paths, npaths);
+	return atomic_end(hc, own_transaction, rc);
 }
 
 static int exists(int *out, mc_history_cache *hc, enum stmt_id id, const char *oid)

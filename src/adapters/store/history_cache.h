@@ -25,7 +25,9 @@ void mc_history_cache_free(mc_history_cache *hc);
  * whose subsystem is ".". */
 size_t mc_history_cache_subsystem_len(const char *path);
 
-/* Store a commit and its touched paths; a commit already stored is left as it is. */
+/* Store a commit and its touched paths, all or nothing (in its own BEGIN IMMEDIATE
+ * transaction, or a savepoint inside the caller's); a commit already stored is left
+ * as it is. */
 int mc_history_cache_add_commit(mc_history_cache *hc, const char *oid, const char *author_email,
 				int64_t time, int fix, int merge, const char *const *paths,
 				size_t npaths);
