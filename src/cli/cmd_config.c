@@ -35,7 +35,7 @@ static int check_file(const char *path, enum mc_format format)
 	size_t len = 0;
 	int rc;
 
-	mc_config_defaults(&cfg);
+	memset(&cfg, 0, sizeof cfg); /* mc_config_parse starts from the defaults */
 	rc = mc_fs_read_file(&text, &len, path, MC_CONFIG_MAX_BYTES);
 	if (!rc)
 		rc = mc_config_parse(&cfg, text, len, path);
@@ -60,7 +60,7 @@ static int show_at(const char *dir, const char *rev, enum mc_format format)
 	size_t len = 0;
 	int rc;
 
-	mc_config_defaults(&cfg);
+	memset(&cfg, 0, sizeof cfg);
 	if ((rc = mc_repo_open(&repo, dir)) != 0)
 		goto out;
 	mc_strbuf_printf(&origin, "%s:%s", rev, MC_REVIEW_CONFIG_PATH);
@@ -69,6 +69,7 @@ static int show_at(const char *dir, const char *rev, enum mc_format format)
 	if (rc == MC_ENOTFOUND) {
 		mc_strbuf_reset(&origin);
 		mc_strbuf_printf(&origin, "defaults (%s has no %s)", rev, MC_REVIEW_CONFIG_PATH);
+		mc_config_defaults(&cfg);
 		rc = 0;
 	} else if (!rc) {
 		rc = mc_config_parse(&cfg, text, len, origin.buf);

@@ -25,7 +25,7 @@
 static void list_set(mc_string_list *list, const char *const *items, size_t n)
 {
 	size_t i;
-	list->items = mc_xcalloc(n ? n : 1, sizeof *list->items);
+	list->items = n ? mc_xcalloc(n, sizeof *list->items) : NULL;
 	for (i = 0; i < n; i++)
 		list->items[i] = mc_xstrdup(items[i]);
 	list->n = n;

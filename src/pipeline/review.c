@@ -89,11 +89,12 @@ static int load_config(struct run *r, const char *commit)
 	size_t len = 0;
 	int rc;
 
+	/* mc_config_parse starts from the defaults itself. */
 	mc_config_free(&r->cfg);
-	mc_config_defaults(&r->cfg);
 	rc = mc_repo_read_file_at(&text, &len, r->config_blob, r->repo, commit,
 				  MC_REVIEW_CONFIG_PATH, MC_CONFIG_MAX_BYTES);
 	if (rc == MC_ENOTFOUND) {
+		mc_config_defaults(&r->cfg);
 		r->config_blob[0] = '\0';
 		r->config_source = mc_xstrdup("defaults");
 		return 0;

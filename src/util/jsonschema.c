@@ -708,6 +708,10 @@ static int check_string(struct ctx *c, struct json_object *s, struct json_object
 	 * schema-checked string is guaranteed well-formed to whoever uses it next. */
 	if (chars == (size_t)-1)
 		return fail(c, f, "string is not valid UTF-8");
+	/* \u0000 is valid JSON, but every consumer (and regexec) reads C strings:
+	 * "a\u0000**" would silently become "a", "ok\u0000evil" would match "^ok$". */
+	if (memchr(str, '\0', bytes))
+		return fail(c, f, "string contains a NUL character");
 	if ((v = mc_json_get(s, "minLength")) && chars < (size_t)json_object_get_int64(v))
 		return fail(c, f, "string has %zu characters, fewer than the minimum %s", chars,
 			    shown_value(v));
@@ -716,9 +720,6 @@ static int check_string(struct ctx *c, struct json_object *s, struct json_object
 			    shown_value(v));
 	if ((v = mc_json_get(s, "pattern"))) {
 		regex_t *re = find_pattern(c, json_object_get_string(v));
-		/* regexec stops at a NUL: "ok\0anything" must not pass for "ok". */
-		if (memchr(str, '\0', bytes))
-			return fail(c, f, "string contains a NUL character");
 		if (!re || regexec(re, str, 0, NULL, 0) != 0)
 			return fail(c, f, "string does not match the pattern '%s'",
 				    json_object_get_string(v));

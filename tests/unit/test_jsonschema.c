@@ -187,6 +187,14 @@ START_TEST(strings_must_be_utf8)
 	ck_assert_int_eq(check_string_bytes("\xed\xa0\x80"), MC_EINVAL); /* surrogate */
 	ck_assert_int_eq(check_string_bytes("\xf4\x90\x80\x80"), MC_EINVAL); /* > U+10FFFF */
 	ck_assert_int_eq(check_string_bytes("a\x80"), MC_EINVAL);        /* stray continuation */
+	{
+		struct json_object *schema = parse("{\"type\":\"string\"}");
+		struct json_object *doc = json_object_new_string_len("a\0**", 4);
+		ck_assert_int_eq(mc_jsonschema_validate(schema, doc, "doc"), MC_EINVAL);
+		ck_assert_str_eq(mc_error_message(), "doc: /: string contains a NUL character");
+		json_object_put(schema);
+		json_object_put(doc);
+	}
 }
 END_TEST
 
