@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/error.h"
 #include "version.h"
 
 static const char exit_status_text[] =
@@ -21,7 +22,10 @@ static void print_overview(FILE *out)
 		     "Commands:\n");
 	for (c = mc_commands; *c; c++)
 		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
-	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n%s",
+	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n"
+		     "Not built yet, so not in this binary: signed evidence in git notes, the\n"
+		     "forge daemon (webhooks, polling, PR comments), the release-train planner,\n"
+		     "agent negotiation, counterfactual simulation and the shadow canary.\n\n%s",
 		exit_status_text);
 }
 
@@ -43,10 +47,17 @@ static int run_help(int argc, char **argv)
 
 static int run_version(int argc, char **argv)
 {
-	(void)argv;
-	if (argc > 1)
-		return mc_cli_usage("version", "takes no arguments");
-	printf("maestro %s\n", MC_VERSION);
+	enum mc_format format = MC_FORMAT_TEXT;
+	if (argc == 3 && !strcmp(argv[1], "--format")) {
+		if (mc_cli_parse_format(argv[2], &format))
+			return mc_cli_usage("version", "%s", mc_error_message());
+	} else if (argc > 1) {
+		return mc_cli_usage("version", "takes only --format text|json");
+	}
+	if (format == MC_FORMAT_JSON)
+		printf("{\"version\": \"%s\"}\n", MC_VERSION);
+	else
+		printf("maestro %s\n", MC_VERSION);
 	return MC_EXIT_OK;
 }
 
@@ -59,6 +70,6 @@ const struct mc_command mc_cmd_help = {
 
 const struct mc_command mc_cmd_version = {
 	"version", "print maestro's version",
-	"usage: maestro version\n       maestro --version\n",
+	"usage: maestro version [--format text|json]\n       maestro --version\n",
 	run_version,
 };
