@@ -254,6 +254,31 @@ START_TEST(walk_stops_at_known_commits)
 }
 END_TEST
 
+START_TEST(a_shallow_clone_says_its_history_ends_early)
+{
+	history_repo h;
+	walk_log log = { 0 };
+	unsigned walked;
+	mc_repo *repo;
+	char *url, *shallow;
+
+	history_repo_make(&h);
+	ck_assert_int_ge(asprintf(&url, "file://%s", h.dir), 0);
+	shallow = path_in(h.dir, "shallow");
+	mc_test_git(h.dir, "clone", "-q", "--depth", "1", url, shallow, NULL);
+	repo = open_repo(shallow);
+	ck_assert_int_eq(mc_history_walk(&walked, repo, "HEAD", NULL, 0, record_commit, &log),
+			 MC_EENV);
+	ck_assert_msg(strstr(mc_error_message(), "shallow clone") != NULL, "%s",
+		      mc_error_message());
+	walk_log_free(&log);
+	mc_repo_free(repo);
+	free(url);
+	free(shallow);
+	history_repo_free(&h);
+}
+END_TEST
+
 START_TEST(a_type_change_touches_its_path_once)
 {
 	char *dir = mc_test_tmpdir(), *link;
@@ -878,6 +903,7 @@ int main(void)
 	tcase_add_test(walk, walk_visits_every_commit_once);
 	tcase_add_test(walk, walk_stops_at_known_commits);
 	tcase_add_test(walk, a_type_change_touches_its_path_once);
+	tcase_add_test(walk, a_shallow_clone_says_its_history_ends_early);
 	tcase_add_test(walk, fix_words_are_whole_words);
 	tcase_add_test(db, a_fresh_file_is_migrated_to_the_current_version);
 	tcase_add_test(db, a_newer_file_is_refused);

@@ -73,7 +73,7 @@ static int touched_paths(path_list *out, git_repository *git, const git_commit *
 	    (git_commit_parentcount(commit) > 0 && (git_commit_parent(&parent, commit, 0) != 0 ||
 						    git_commit_tree(&parent_tree, parent) != 0)) ||
 	    git_diff_tree_to_tree(&diff, git, parent_tree, tree, &opts) != 0) {
-		rc = mc_repo_fail(MC_EGIT, "diffing a commit against its parent");
+		rc = mc_repo_fail_walk(git, "diffing a commit against its parent");
 		goto out;
 	}
 	n = git_diff_num_deltas(diff);
@@ -174,7 +174,7 @@ int mc_history_walk(unsigned *walked, mc_repo *repo, const char *tip, const char
 		if ((rc = visit(git, &oid, &paths, fn, ctx, walked)) != 0)
 			goto out;
 	}
-	rc = rc == GIT_ITEROVER ? 0 : mc_repo_fail(MC_EGIT, "walking history");
+	rc = rc == GIT_ITEROVER ? 0 : mc_repo_fail_walk(git, "walking history");
 out:
 	free(paths.items);
 	git_revwalk_free(walk);

@@ -82,7 +82,7 @@ static int start_range_walk(git_revwalk **walk, git_repository *git, const git_o
 	    (upstream && git_revwalk_hide(*walk, upstream) != 0)) {
 		git_revwalk_free(*walk);
 		*walk = NULL;
-		return mc_repo_fail(MC_EGIT, "walking the range");
+		return mc_repo_fail_walk(git, "walking the range");
 	}
 	return 0;
 }
@@ -100,7 +100,7 @@ static int count_commits(size_t *n, git_repository *git, const git_oid *head, co
 	while ((rc = git_revwalk_next(&oid, walk)) == 0)
 		(*n)++;
 	git_revwalk_free(walk);
-	return rc == GIT_ITEROVER ? 0 : mc_repo_fail(MC_EGIT, "walking the range");
+	return rc == GIT_ITEROVER ? 0 : mc_repo_fail_walk(git, "walking the range");
 }
 
 int mc_range_resolve(mc_range *out, mc_repo *repo, const char *spec, const char *default_branch)
@@ -128,9 +128,12 @@ int mc_range_resolve(mc_range *out, mc_repo *repo, const char *spec, const char 
 	if ((rc = resolve_commit(&head, git, right)) != 0 ||
 	    (rc = resolve_commit(&upstream, git, left)) != 0)
 		goto out;
-	if (git_merge_base(&base, git, &upstream, &head) != 0) {
-		rc = mc_error_set(MC_EINVAL, "range %s..%s: the two sides have no common history",
-				  left, right);
+	if ((rc = git_merge_base(&base, git, &upstream, &head)) != 0) {
+		/* GIT_ENOTFOUND is the answer "none"; anything else is a failure to find out. */
+		rc = rc == GIT_ENOTFOUND
+			     ? mc_error_set(MC_EINVAL, "range %s..%s: the two sides have no common "
+					    "history", left, right)
+			     : mc_repo_fail_walk(git, "finding the merge base");
 		goto out;
 	}
 	if ((rc = count_commits(&ncommits, git, &head, &base, &upstream)) != 0)
@@ -249,7 +252,7 @@ int mc_range_commits(mc_commit_info **out, size_t *n, mc_repo *repo, const mc_ra
 		git_commit_free(c);
 	}
 	if (rc != GIT_ITEROVER) {
-		rc = mc_repo_fail(MC_EGIT, "walking the range");
+		rc = mc_repo_fail_walk(git, "walking the range");
 		goto out;
 	}
 	rc = 0;

@@ -7,11 +7,14 @@
 
 #include <git2.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 struct mc_repo {
 	git_repository *git;
@@ -28,6 +31,34 @@ int mc_repo_fail(int code, const char *what)
 {
 	const git_error *e = git_error_last();
 	return mc_error_set(code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
+}
+
+/* A shallow clone lists its boundary commits in <commondir>/shallow. (Read directly:
+ * git_repository_is_shallow leaks a buffer in libgit2 1.5.) */
+static int is_shallow(git_repository *git)
+{
+	mc_strbuf path = MC_STRBUF_INIT;
+	struct stat st;
+	int shallow;
+
+	mc_strbuf_printf(&path, "%sshallow", git_repository_commondir(git));
+	shallow = stat(mc_strbuf_str(&path), &st) == 0 && st.st_size > 0;
+	mc_strbuf_release(&path);
+	return shallow;
+}
+
+int mc_repo_fail_walk(git_repository *git, const char *what)
+{
+	const git_error *e = git_error_last();
+	char msg[512];
+
+	/* Copied first: asking libgit2 anything else may replace its last error. */
+	snprintf(msg, sizeof msg, "%s", e && e->message ? e->message : "libgit2 error");
+	if (is_shallow(git))
+		return mc_error_set(MC_EENV, "%s: %s; the repository is a shallow clone whose "
+				    "history ends early (fetch the rest: git fetch --unshallow)",
+				    what, msg);
+	return mc_error_set(MC_EGIT, "%s: %s", what, msg);
 }
 
 int mc_repo_open(mc_repo **out, const char *path)

@@ -43,5 +43,9 @@ int mc_repo_check_head(mc_repo *repo);
 
 /* Set the error from libgit2's last error: "<what>: <libgit2 message>". Returns code. */
 int mc_repo_fail(int code, const char *what);
+/* The same for a walk through history that failed: in a shallow clone, whose history
+ * ends at missing parents, MC_EENV saying so (and how to fetch the rest); otherwise
+ * MC_EGIT. */
+int mc_repo_fail_walk(struct git_repository *git, const char *what);
 
 #endif
