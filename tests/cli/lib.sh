@@ -5,6 +5,8 @@ MAESTRO=${MAESTRO:?MAESTRO (the maestro binary) is not set}
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/maestro-cli.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 export HOME=$scratch GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+# No background auto-gc: it repacks objects while a later command (clone) copies them.
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=gc.auto GIT_CONFIG_VALUE_0=0
 export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=tester@example.com
 export GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=tester@example.com
 failures=0

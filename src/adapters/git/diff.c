@@ -12,18 +12,6 @@
 #include "util/alloc.h"
 #include "util/error.h"
 
-static int commit_tree(git_tree **tree, git_repository *git, const char *rev)
-{
-	git_object *obj = NULL;
-	int rc;
-
-	if (git_revparse_single(&obj, git, rev) != 0)
-		return mc_error_set(MC_EINVAL, "unknown revision '%s'", rev);
-	rc = git_object_peel((git_object **)tree, obj, GIT_OBJECT_TREE);
-	git_object_free(obj);
-	return rc == 0 ? 0 : mc_error_set(MC_EINVAL, "revision '%s' does not name a commit", rev);
-}
-
 static char status_letter(git_delta_t status)
 {
 	switch (status) {
@@ -165,8 +153,8 @@ int mc_diff_files(mc_file_change **out, size_t *n, mc_repo *repo, const char *ba
 	*n = 0;
 	git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
 	git_diff_find_options_init(&fopts, GIT_DIFF_FIND_OPTIONS_VERSION);
-	if ((rc = commit_tree(&old_tree, git, base)) != 0 ||
-	    (rc = commit_tree(&new_tree, git, head)) != 0)
+	if ((rc = mc_repo_commit_tree(&old_tree, repo, base)) != 0 ||
+	    (rc = mc_repo_commit_tree(&new_tree, repo, head)) != 0)
 		goto out;
 	dopts.context_lines = 0; /* line counts need no context */
 	/* A file that became a symlink (or back) is one modified path, not a deletion and

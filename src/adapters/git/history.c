@@ -127,24 +127,18 @@ static int visit(git_repository *git, const git_oid *oid, path_list *paths, mc_h
 	return rc;
 }
 
-static int start_walk(git_revwalk **walk, git_repository *git, const char *tip,
+static int start_walk(git_revwalk **walk, mc_repo *repo, const char *tip,
 		      const char *const *stop, size_t nstop)
 {
-	git_object *obj = NULL, *commit = NULL;
+	git_repository *git = mc_repo_git(repo);
+	git_oid tip_oid;
 	size_t i;
 	int rc;
 
-	if (git_revparse_single(&obj, git, tip) != 0)
-		return mc_error_set(MC_EINVAL, "unknown revision '%s'", tip);
-	rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
-	git_object_free(obj);
-	if (rc != 0)
-		return mc_error_set(MC_EINVAL, "revision '%s' does not name a commit", tip);
-	if (git_revwalk_new(walk, git) != 0 || git_revwalk_push(*walk, git_object_id(commit)) != 0) {
-		git_object_free(commit);
+	if ((rc = mc_repo_resolve_commit(&tip_oid, repo, tip)) != 0)
+		return rc;
+	if (git_revwalk_new(walk, git) != 0 || git_revwalk_push(*walk, &tip_oid) != 0)
 		return mc_repo_fail(MC_EGIT, "starting the history walk");
-	}
-	git_object_free(commit);
 	for (i = 0; i < nstop; i++) {
 		git_oid oid;
 		git_object *known = NULL;
@@ -168,7 +162,7 @@ int mc_history_walk(unsigned *walked, mc_repo *repo, const char *tip, const char
 	int rc;
 
 	*walked = 0;
-	if ((rc = start_walk(&walk, git, tip, stop, nstop)) != 0)
+	if ((rc = start_walk(&walk, repo, tip, stop, nstop)) != 0)
 		goto out;
 	while ((rc = git_revwalk_next(&oid, walk)) == 0) {
 		if ((rc = visit(git, &oid, &paths, fn, ctx, walked)) != 0)

@@ -14,44 +14,6 @@
 /* Refuse ranges with more commits than any review can read. */
 #define MC_RANGE_MAX_COMMITS 100000
 
-/* Whether rev starts from HEAD ("HEAD", "HEAD~2", "@", "@^"), which an unborn branch lacks. */
-static int names_head(const char *rev)
-{
-	return !strncmp(rev, "HEAD", 4) || rev[0] == '@';
-}
-
-static int check_head_born(git_repository *git)
-{
-	int unborn = git_repository_head_unborn(git);
-	if (unborn == 1)
-		return mc_error_set(MC_EEMPTY, "HEAD has no commits yet (unborn branch)");
-	if (unborn < 0)
-		return mc_repo_fail(MC_EGIT, "reading HEAD");
-	return 0;
-}
-
-/* Resolve rev to a commit. A revision from an unborn HEAD is "nothing yet" (MC_EEMPTY),
- * not a typo; HEAD is only checked when rev uses it, so "main~1..main" works on an
- * orphan branch. */
-static int resolve_commit(git_oid *out, git_repository *git, const char *rev)
-{
-	git_object *obj = NULL, *commit = NULL;
-	int rc;
-
-	if (git_revparse_single(&obj, git, rev) != 0) {
-		if (names_head(rev) && (rc = check_head_born(git)) != 0)
-			return rc;
-		return mc_error_set(MC_EINVAL, "unknown revision '%s'", rev);
-	}
-	rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
-	git_object_free(obj);
-	if (rc != 0)
-		return mc_error_set(MC_EINVAL, "revision '%s' does not name a commit", rev);
-	git_oid_cpy(out, git_object_id(commit));
-	git_object_free(commit);
-	return 0;
-}
-
 /* Split "A..B" / "A...B" into its sides (empty sides mean HEAD); a lone "R" means R..HEAD. */
 static void split_spec(char **left, char **right, const char *spec)
 {
@@ -125,8 +87,8 @@ int mc_range_resolve(mc_range *out, mc_repo *repo, const char *spec, const char 
 	}
 	/* The head side first: with an unborn HEAD the answer is "nothing yet" (MC_EEMPTY)
 	 * even when the left side, typically the default branch, does not exist either. */
-	if ((rc = resolve_commit(&head, git, right)) != 0 ||
-	    (rc = resolve_commit(&upstream, git, left)) != 0)
+	if ((rc = mc_repo_resolve_commit(&head, repo, right)) != 0 ||
+	    (rc = mc_repo_resolve_commit(&upstream, repo, left)) != 0)
 		goto out;
 	if ((rc = git_merge_base(&base, git, &upstream, &head)) != 0) {
 		/* GIT_ENOTFOUND is the answer "none"; anything else is a failure to find out. */
@@ -209,7 +171,7 @@ int mc_range_commit(mc_commit_info **out, mc_repo *repo, const char *rev)
 	int rc;
 
 	*out = NULL;
-	if ((rc = resolve_commit(&oid, git, rev)) != 0)
+	if ((rc = mc_repo_resolve_commit(&oid, repo, rev)) != 0)
 		return rc;
 	if (git_commit_lookup(&c, git, &oid) != 0)
 		return mc_repo_fail(MC_EGIT, "reading a commit");

@@ -106,18 +106,53 @@ git_repository *mc_repo_git(mc_repo *repo)
 	return repo->git;
 }
 
-static int lookup_commit_tree(git_tree **tree, git_repository *git, const char *rev)
+/* Whether rev starts from HEAD ("HEAD", "HEAD~2", "@", "@^"), which an unborn branch lacks. */
+static int names_head(const char *rev)
+{
+	return !strncmp(rev, "HEAD", 4) || rev[0] == '@';
+}
+
+/* HEAD is only checked when rev uses it, so "main~1..main" works on an orphan branch. */
+static int resolve_object(git_object **out, mc_repo *repo, const char *rev, git_object_t type)
 {
 	git_object *obj = NULL;
 	int rc;
 
-	if (git_revparse_single(&obj, git, rev) != 0)
+	if (git_revparse_single(&obj, repo->git, rev) != 0) {
+		if (names_head(rev) && (rc = mc_repo_check_head(repo)) != 0)
+			return rc;
 		return mc_error_set(MC_EINVAL, "unknown revision '%s'", rev);
-	rc = git_object_peel((git_object **)tree, obj, GIT_OBJECT_TREE);
+	}
+	rc = git_object_peel(out, obj, type);
 	git_object_free(obj);
 	if (rc != 0)
 		return mc_error_set(MC_EINVAL, "revision '%s' does not name a commit", rev);
 	return 0;
+}
+
+int mc_repo_resolve_commit(git_oid *out, mc_repo *repo, const char *rev)
+{
+	git_object *commit = NULL;
+	int rc = resolve_object(&commit, repo, rev, GIT_OBJECT_COMMIT);
+	if (rc)
+		return rc;
+	git_oid_cpy(out, git_object_id(commit));
+	git_object_free(commit);
+	return 0;
+}
+
+int mc_repo_commit_tree(git_tree **out, mc_repo *repo, const char *rev)
+{
+	/* Peeling to a tree accepts a tree id too; only commits (or tags of them) are revisions here. */
+	git_oid oid;
+	git_commit *commit = NULL;
+	int rc = mc_repo_resolve_commit(&oid, repo, rev);
+	if (rc)
+		return rc;
+	if (git_commit_lookup(&commit, repo->git, &oid) != 0 || git_commit_tree(out, commit) != 0)
+		rc = mc_repo_fail(MC_EGIT, "reading a commit's tree");
+	git_commit_free(commit);
+	return rc;
 }
 
 int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *repo,
@@ -131,7 +166,7 @@ int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *rep
 
 	*out = NULL;
 	*len = 0;
-	if ((rc = lookup_commit_tree(&tree, repo->git, commit_oid)) != 0)
+	if ((rc = mc_repo_commit_tree(&tree, repo, commit_oid)) != 0)
 		return rc;
 	if (git_tree_entry_bypath(&entry, tree, path) != 0 ||
 	    git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {

@@ -8,7 +8,9 @@
 #define MC_ADAPTERS_GIT_REPO_H
 #include <stddef.h>
 
+struct git_oid;
 struct git_repository;
+struct git_tree;
 typedef struct mc_repo mc_repo;
 
 /* Open the repository containing path (searching upwards, like git). A path that is not
@@ -36,6 +38,15 @@ int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *rep
 /* The default branch's short name: origin/HEAD's existing target ("origin/main"), else "main",
  * else "master" when such a local branch exists; MC_ENOTFOUND otherwise. free() it. */
 int mc_repo_default_branch(char **out, mc_repo *repo);
+
+/*
+ * The commit a revision names, for every git adapter: MC_EINVAL "unknown revision
+ * 'x'" or "revision 'x' does not name a commit"; a revision read from an unborn
+ * HEAD ("HEAD", "HEAD~1", "@") is "nothing yet", MC_EEMPTY, not a typo.
+ */
+int mc_repo_resolve_commit(struct git_oid *out, mc_repo *repo, const char *rev);
+/* The tree of the commit rev names (git_tree_free it); errors as mc_repo_resolve_commit. */
+int mc_repo_commit_tree(struct git_tree **out, mc_repo *repo, const char *rev);
 
 /* 0 when HEAD names a commit; MC_EEMPTY "HEAD has no commits yet (unborn branch)"
  * when the current branch has none yet; MC_EGIT when HEAD cannot be read. */
