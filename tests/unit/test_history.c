@@ -15,6 +15,7 @@
 #include "adapters/store/db.h"
 #include "adapters/store/history_cache.h"
 #include "testutil.h"
+#include "util/path.h"
 #include "util/error.h"
 
 #define DAY 86400
@@ -612,9 +613,9 @@ static void add(cache_fixture *f, const char *oid, const char *email, int64_t ti
 
 START_TEST(subsystems_are_top_level_directories)
 {
-	ck_assert_uint_eq(mc_history_cache_subsystem_len("src/a/b.c"), 3);
-	ck_assert_uint_eq(mc_history_cache_subsystem_len("README"), 0);
-	ck_assert_uint_eq(mc_history_cache_subsystem_len("x/"), 1);
+	ck_assert_uint_eq(mc_path_subsystem_len("src/a/b.c"), 3);
+	ck_assert_uint_eq(mc_path_subsystem_len("README"), 0);
+	ck_assert_uint_eq(mc_path_subsystem_len("x/"), 1);
 }
 END_TEST
 

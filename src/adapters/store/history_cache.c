@@ -11,6 +11,7 @@
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/path.h"
 
 #define SECONDS_PER_DAY 86400.0
 #define SECONDS_PER_YEAR (365.25 * SECONDS_PER_DAY)
@@ -74,12 +75,6 @@ struct mc_history_cache {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
 };
-
-size_t mc_history_cache_subsystem_len(const char *path)
-{
-	const char *slash = strchr(path, '/');
-	return slash ? (size_t)(slash - path) : 0;
-}
 
 int mc_history_cache_open(mc_history_cache **out, mc_store *store)
 {
@@ -164,7 +159,7 @@ static int author_id(sqlite3_int64 *id, mc_history_cache *hc, const char *email)
 static int path_id(sqlite3_int64 *id, mc_history_cache *hc, const char *path)
 {
 	sqlite3_stmt *s = stmt(hc, S_PATH_GET);
-	size_t sublen = mc_history_cache_subsystem_len(path);
+	size_t sublen = mc_path_subsystem_len(path);
 	int rc;
 
 	sqlite3_bind_blob(s, 1, path, (int)strlen(path), SQLITE_STATIC);
@@ -175,7 +170,7 @@ static int path_id(sqlite3_int64 *id, mc_history_cache *hc, const char *path)
 	if (sublen)
 		sqlite3_bind_blob(s, 2, path, (int)sublen, SQLITE_STATIC);
 	else
-		sqlite3_bind_blob(s, 2, ".", 1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 2, MC_PATH_ROOT, 1, SQLITE_STATIC);
 	if ((rc = step_done(hc, s, "storing a path")) != 0)
 		return rc;
 	*id = sqlite3_last_insert_rowid(hc->db);

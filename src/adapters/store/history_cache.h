@@ -21,10 +21,6 @@ typedef struct mc_history_cache mc_history_cache;
 int mc_history_cache_open(mc_history_cache **out, mc_store *store);
 void mc_history_cache_free(mc_history_cache *hc);
 
-/* Length of path's subsystem (its top-level directory); 0 for a file at the root,
- * whose subsystem is ".". */
-size_t mc_history_cache_subsystem_len(const char *path);
-
 /* Store a commit and its touched paths, all or nothing (in its own BEGIN IMMEDIATE
  * transaction, or a savepoint inside the caller's); a commit already stored is left
  * as it is. */
@@ -58,7 +54,7 @@ typedef struct mc_author_history {
 	unsigned long sexp;  /* the author's commits touching any of the subsystems */
 } mc_author_history;
 
-/* subsystems are top-level directory names, "." for root files. */
+/* subsystems are top-level directory names (util/path.h), MC_PATH_ROOT for root files. */
 int mc_history_cache_author_history(mc_author_history *out, mc_history_cache *hc,
 				    const char *author_email, const char *const *subsystems,
 				    size_t nsubsystems, int64_t before, int64_t now);
