@@ -17,8 +17,10 @@
 #include "util/path.h"
 #include "util/time.h"
 
-/* Commits stored per transaction while mining: bounded lock holding and memory. */
-#define MINE_BATCH 2000
+/* Commits stored per transaction while mining: large, because each commit of a
+ * transaction rewrites the index pages it touched, yet bounded, so a walk through a
+ * very long history still lets other writers in now and then. */
+#define MINE_BATCH 50000
 
 struct mine_ctx {
 	mc_store *store;

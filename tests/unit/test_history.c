@@ -16,6 +16,7 @@
 #include "adapters/store/history_cache.h"
 #include "testutil.h"
 #include "util/path.h"
+#include "util/strmap.h"
 #include "util/error.h"
 
 #define DAY 86400
@@ -188,13 +189,104 @@ START_TEST(walk_visits_every_commit_once)
 	ck_assert_str_eq(s->paths, "dir/b.txt|dir/b2.txt");
 	s = seen(&log, h.c[4]);
 	ck_assert_str_eq(s->paths, "a.txt|e.txt");
-	s = seen(&log, h.c[5]); /* a merge: two parents, touched relative to the first */
+	s = seen(&log, h.c[5]); /* a merge: two parents, and no paths read */
 	ck_assert_uint_eq(s->parent_count, 2);
-	ck_assert_str_eq(s->paths, "dir/b.txt|dir/b2.txt");
+	ck_assert_str_eq(s->paths, "");
 	ck_assert_int_eq(s->time, 5000);
 
 	walk_log_free(&log);
 	mc_repo_free(repo);
+	history_repo_free(&h);
+}
+END_TEST
+
+/* Counts deliveries, checks each commit arrives once, and can stop the walk. */
+typedef struct count_log {
+	mc_strmap seen;
+	unsigned n, duplicates, stop_at;
+} count_log;
+
+static int count_commit(void *ctx, const mc_history_commit *c)
+{
+	count_log *log = ctx;
+	int64_t ignored;
+	if (mc_strmap_get(&log->seen, c->oid, &ignored))
+		log->duplicates++;
+	mc_strmap_put(&log->seen, c->oid, 1);
+	log->n++;
+	return log->stop_at && log->n == log->stop_at ? 9 : 0;
+}
+
+/* A linear history of n commits, each touching one of 50 files, made by fast-import. */
+static char *long_history(unsigned n)
+{
+	char *dir = mc_test_tmpdir(), cmd[1024];
+	mc_test_git_init(dir, "main");
+	snprintf(cmd, sizeof cmd,
+		 "cd '%s' && awk 'BEGIN { for (i = 1; i <= %u; i++) {"
+		 " printf \"commit refs/heads/main\\nauthor A <a@example.com> %%d +0000\\n"
+		 "committer A <a@example.com> %%d +0000\\ndata 4\\nc%%03d\\n\", 1000 + i, 1000 + i, i %% 1000;"
+		 " printf \"M 100644 inline d%%d/f.txt\\ndata <<EOF\\nv%%d\\nEOF\\n\\n\", i %% 50, i } }'"
+		 " | git fast-import --quiet && git checkout -q -f main",
+		 dir, n);
+	ck_assert_int_eq(system(cmd), 0);
+	return dir;
+}
+
+START_TEST(a_long_history_reaches_the_callback_once_per_commit)
+{
+	/* More commits than the read-ahead window, so the worker has to wait for the callback. */
+	char *dir = long_history(2500);
+	mc_repo *repo = open_repo(dir);
+	count_log log = { MC_STRMAP_INIT, 0, 0, 0 };
+	unsigned walked = 0;
+
+	ck_assert_int_eq(mc_history_walk(&walked, repo, "main", NULL, 0, count_commit, &log), 0);
+	ck_assert_uint_eq(walked, 2500);
+	ck_assert_uint_eq(log.n, 2500);
+	ck_assert_uint_eq(log.duplicates, 0);
+	mc_strmap_free(&log.seen);
+
+	/* A callback that fails in the middle stops the walk with its code. */
+	memset(&log, 0, sizeof log);
+	log.stop_at = 1500;
+	ck_assert_int_eq(mc_history_walk(&walked, repo, "main", NULL, 0, count_commit, &log), 9);
+	ck_assert_uint_eq(walked, 1500);
+	ck_assert_uint_eq(log.n, 1500);
+	mc_strmap_free(&log.seen);
+	mc_repo_free(repo);
+	mc_test_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(a_missing_tree_stops_the_walk_with_an_error)
+{
+	history_repo h;
+	mc_repo *repo;
+	count_log log = { MC_STRMAP_INIT, 0, 0, 0 };
+	unsigned walked = 0;
+	char *tree, *object;
+	int rc;
+
+	history_repo_make(&h);
+	/* The tree of c4 (HEAD~1) is a loose object: delete it, as a broken clone would lack it. */
+	tree = mc_test_git_out(h.dir, "rev-parse", "HEAD~1^{tree}", NULL);
+	object = mc_test_git_out(h.dir, "rev-parse", "--git-path", "objects", NULL);
+	{
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s/%.2s/%s", h.dir, object, tree, tree + 2);
+		ck_assert_msg(unlink(path) == 0, "removing %s", path);
+	}
+	repo = open_repo(h.dir);
+	rc = mc_history_walk(&walked, repo, "main", NULL, 0, count_commit, &log);
+	ck_assert_int_lt(rc, 0);
+	ck_assert_ptr_nonnull(strstr(mc_error_message(), "tree"));
+	ck_assert_uint_lt(log.n, 5);
+	mc_strmap_free(&log.seen);
+	mc_repo_free(repo);
+	free(tree);
+	free(object);
 	history_repo_free(&h);
 }
 END_TEST
@@ -903,6 +995,8 @@ int main(void)
 
 	tcase_add_test(walk, walk_visits_every_commit_once);
 	tcase_add_test(walk, walk_stops_at_known_commits);
+	tcase_add_test(walk, a_long_history_reaches_the_callback_once_per_commit);
+	tcase_add_test(walk, a_missing_tree_stops_the_walk_with_an_error);
 	tcase_add_test(walk, a_type_change_touches_its_path_once);
 	tcase_add_test(walk, a_shallow_clone_says_its_history_ends_early);
 	tcase_add_test(walk, fix_words_are_whole_words);

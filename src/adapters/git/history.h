@@ -19,7 +19,8 @@ typedef struct mc_history_commit {
 	int64_t author_time;
 	unsigned parent_count;
 	int fix;                   /* mc_history_message_is_fix() of the message */
-	const char *const *paths;  /* touched paths (renames appear as old and new path) */
+	const char *const *paths;  /* touched paths (renames appear as old and new path);
+				    * none for a merge, whose work its own commits carry */
 	size_t npaths;
 } mc_history_commit;
 

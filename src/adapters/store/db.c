@@ -148,10 +148,15 @@ int mc_store_open(mc_store **out, const char *path)
 		goto fail;
 	}
 	/* journal_mode answers with a row; exec ignores it. NORMAL sync is durable under WAL
-	 * except for the last transactions on power loss, which a cache can afford. */
+	 * except for the last transactions on power loss, which a cache can afford. A
+	 * 64 MiB page cache keeps a bulk load's index pages in memory until commit, and
+	 * temp_store MEMORY keeps savepoint journals off the disk: with it on disk, mining
+	 * 20,000 commits made 335,000 write calls. */
 	if ((rc = mc_store_exec(store, "PRAGMA journal_mode = WAL")) != 0 ||
 	    (rc = mc_store_exec(store, "PRAGMA synchronous = NORMAL")) != 0 ||
-	    (rc = mc_store_exec(store, "PRAGMA foreign_keys = ON")) != 0) {
+	    (rc = mc_store_exec(store, "PRAGMA foreign_keys = ON")) != 0 ||
+	    (rc = mc_store_exec(store, "PRAGMA cache_size = -65536")) != 0 ||
+	    (rc = mc_store_exec(store, "PRAGMA temp_store = MEMORY")) != 0) {
 		rc = mc_error_wrap(rc, "%s", path);
 		goto fail;
 	}

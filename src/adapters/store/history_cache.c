@@ -12,6 +12,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/path.h"
+#include "util/strmap.h"
 
 #define SECONDS_PER_DAY 86400.0
 #define SECONDS_PER_YEAR (365.25 * SECONDS_PER_DAY)
@@ -74,7 +75,22 @@ struct mc_history_cache {
 	mc_store *store;
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
+	/* Ids of authors and paths already looked up or stored: mining stores a few paths
+	 * per commit, and a database round trip for each id was most of its time. A
+	 * rollback can remove rows these name, so any rollback empties them. */
+	mc_strmap author_ids, path_ids;
 };
+
+static void forget_ids(mc_history_cache *hc)
+{
+	mc_strmap_clear(&hc->author_ids);
+	mc_strmap_clear(&hc->path_ids);
+}
+
+static void on_rollback(void *arg)
+{
+	forget_ids(arg);
+}
 
 int mc_history_cache_open(mc_history_cache **out, mc_store *store)
 {
@@ -89,6 +105,8 @@ int mc_history_cache_open(mc_history_cache **out, mc_store *store)
 				"CREATE TEMP TABLE IF NOT EXISTS hc_q_subsystem"
 				" (subsystem BLOB PRIMARY KEY);")) != 0)
 		goto fail;
+	/* The connection has one rollback hook, and the history cache is its only user. */
+	sqlite3_rollback_hook(hc->db, on_rollback, hc);
 	for (i = 0; i < S_COUNT; i++)
 		if (sqlite3_prepare_v3(hc->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &hc->st[i],
 				       NULL) != SQLITE_OK) {
@@ -107,8 +125,11 @@ void mc_history_cache_free(mc_history_cache *hc)
 	int i;
 	if (!hc)
 		return;
+	sqlite3_rollback_hook(hc->db, NULL, NULL);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(hc->st[i]);
+	mc_strmap_free(&hc->author_ids);
+	mc_strmap_free(&hc->path_ids);
 	free(hc);
 }
 
@@ -143,16 +164,24 @@ static int lookup_id(sqlite3_int64 *id, mc_history_cache *hc, sqlite3_stmt *s, c
 static int author_id(sqlite3_int64 *id, mc_history_cache *hc, const char *email)
 {
 	sqlite3_stmt *s = stmt(hc, S_AUTHOR_GET);
+	int64_t known;
 	int rc;
 
+	if (mc_strmap_get(&hc->author_ids, email, &known)) {
+		*id = known;
+		return 0;
+	}
 	sqlite3_bind_text(s, 1, email, -1, SQLITE_STATIC);
-	if ((rc = lookup_id(id, hc, s, "looking up an author")) != 0)
-		return rc < 0 ? rc : 0;
-	s = stmt(hc, S_AUTHOR_ADD);
-	sqlite3_bind_text(s, 1, email, -1, SQLITE_STATIC);
-	if ((rc = step_done(hc, s, "storing an author")) != 0)
+	if ((rc = lookup_id(id, hc, s, "looking up an author")) == 0) {
+		s = stmt(hc, S_AUTHOR_ADD);
+		sqlite3_bind_text(s, 1, email, -1, SQLITE_STATIC);
+		if ((rc = step_done(hc, s, "storing an author")) != 0)
+			return rc;
+		*id = sqlite3_last_insert_rowid(hc->db);
+	} else if (rc < 0) {
 		return rc;
-	*id = sqlite3_last_insert_rowid(hc->db);
+	}
+	mc_strmap_put(&hc->author_ids, email, *id);
 	return 0;
 }
 
@@ -160,11 +189,19 @@ static int path_id(sqlite3_int64 *id, mc_history_cache *hc, const char *path)
 {
 	sqlite3_stmt *s = stmt(hc, S_PATH_GET);
 	size_t sublen = mc_path_subsystem_len(path);
+	int64_t known;
 	int rc;
 
+	if (mc_strmap_get(&hc->path_ids, path, &known)) {
+		*id = known;
+		return 0;
+	}
 	sqlite3_bind_blob(s, 1, path, (int)strlen(path), SQLITE_STATIC);
-	if ((rc = lookup_id(id, hc, s, "looking up a path")) != 0)
+	if ((rc = lookup_id(id, hc, s, "looking up a path")) != 0) {
+		if (rc > 0)
+			mc_strmap_put(&hc->path_ids, path, *id);
 		return rc < 0 ? rc : 0;
+	}
 	s = stmt(hc, S_PATH_ADD);
 	sqlite3_bind_blob(s, 1, path, (int)strlen(path), SQLITE_STATIC);
 	if (sublen)
@@ -174,6 +211,7 @@ static int path_id(sqlite3_int64 *id, mc_history_cache *hc, const char *path)
 	if ((rc = step_done(hc, s, "storing a path")) != 0)
 		return rc;
 	*id = sqlite3_last_insert_rowid(hc->db);
+	mc_strmap_put(&hc->path_ids, path, *id);
 	return 0;
 }
 
@@ -208,8 +246,10 @@ static int atomic_end(mc_history_cache *hc, int own_transaction, int rc)
 		if (!sqlite3_get_autocommit(hc->db))
 			step_quietly(hc, S_ROLLBACK);
 	} else {
+		/* ROLLBACK TO runs no rollback hook, but it can remove ids we remember. */
 		step_quietly(hc, S_ROLLBACK_TO);
 		step_quietly(hc, S_RELEASE);
+		forget_ids(hc);
 	}
 	return rc;
 }
