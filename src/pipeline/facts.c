@@ -17,10 +17,10 @@
 #include "util/path.h"
 #include "util/time.h"
 
-/* Commits stored per transaction while mining: large, because each commit of a
- * transaction rewrites the index pages it touched, yet bounded, so a walk through a
- * very long history still lets other writers in now and then. */
-#define MINE_BATCH 50000
+/* Commits stored per transaction while mining: enough that committing is a small
+ * share of the work, few enough that a transaction lasts a fraction of a second, so
+ * a second review mining the same cache waits well within the store's busy timeout. */
+#define MINE_BATCH 5000
 
 struct mine_ctx {
 	mc_store *store;
