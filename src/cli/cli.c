@@ -21,6 +21,8 @@ int mc_cli_exit_for_error(int code)
 	switch (code) {
 	case MC_OK:
 		return MC_EXIT_OK;
+	case MC_EVERIFY: /* evidence that does not verify is a "no", like a failed gate */
+		return MC_EXIT_GATE;
 	case MC_EINVAL:
 	case MC_ENOTFOUND:
 	case MC_ECONFIG:

@@ -9,7 +9,7 @@
 static const char exit_status_text[] =
 	"Exit status:\n"
 	"  0  done, and every policy gate passed\n"
-	"  1  a policy gate said no, or a hold is active\n"
+	"  1  a policy gate said no, a hold is active, or evidence does not verify\n"
 	"  2  usage: bad arguments, revisions, or input documents\n"
 	"  3  environment: not a repository, I/O failure, missing tool or key\n"
 	"  4  internal error in maestro\n";

@@ -67,6 +67,7 @@ const char *mc_error_name(int code)
 	case MC_EINTERNAL: return "EINTERNAL";
 	case MC_ELIMIT: return "ELIMIT";
 	case MC_EEMPTY: return "EEMPTY";
+	case MC_EVERIFY: return "EVERIFY";
 	default: return "EUNKNOWN";
 	}
 }

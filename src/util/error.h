@@ -19,6 +19,7 @@ enum mc_error_code {
 	MC_EINTERNAL = -9,  /* a bug in maestro */
 	MC_ELIMIT = -10,    /* an input exceeds a documented size limit */
 	MC_EEMPTY = -11,    /* nothing to do: an empty range, no commits */
+	MC_EVERIFY = -12,   /* evidence does not verify: a bad or unpinned signature, a rewrite */
 };
 
 /* Set the thread's error message; returns code so callers can `return mc_error_set(...)`. */
