@@ -78,10 +78,7 @@ void mc_config_free(mc_config *cfg)
 /* Re-raise the current error as MC_ECONFIG, keeping its message. */
 static int as_config_error(void)
 {
-	char *msg = mc_xstrdup(mc_error_message());
-	mc_error_set(MC_ECONFIG, "%s", msg);
-	free(msg);
-	return MC_ECONFIG;
+	return mc_error_recode(MC_ECONFIG);
 }
 
 /* The embedded schema as a json-c object (parsed per call: configs are read

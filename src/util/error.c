@@ -20,6 +20,12 @@ int mc_error_set(int code, const char *fmt, ...)
 	return code;
 }
 
+int mc_error_recode(int code)
+{
+	error_code = code;
+	return code;
+}
+
 int mc_error_wrap(int code, const char *fmt, ...)
 {
 	char prefix[MC_ERROR_MAX], old[MC_ERROR_MAX];

@@ -26,6 +26,8 @@ enum mc_error_code {
 int mc_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefix the current message with more context ("reading config: <old message>"). */
 int mc_error_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Keep the current message under another code ("this parse error is a config error"). */
+int mc_error_recode(int code);
 const char *mc_error_message(void);
 int mc_error_code(void);
 void mc_error_clear(void);
