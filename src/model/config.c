@@ -62,6 +62,9 @@ void mc_config_defaults(mc_config *cfg)
 	list_set(&cfg->labels_fix, fix_labels, 3);
 	list_set(&cfg->labels_flaky, flaky_labels, 1);
 	cfg->review_default_branch = NULL;
+	cfg->evidence_signing_key = NULL;
+	list_set(&cfg->evidence_pinned_keys, NULL, 0);
+	cfg->evidence_record = 1;
 }
 
 void mc_config_free(mc_config *cfg)
@@ -73,6 +76,9 @@ void mc_config_free(mc_config *cfg)
 	list_free(&cfg->labels_flaky);
 	free(cfg->review_default_branch);
 	cfg->review_default_branch = NULL;
+	free(cfg->evidence_signing_key);
+	cfg->evidence_signing_key = NULL;
+	list_free(&cfg->evidence_pinned_keys);
 }
 
 /* Re-raise the current error as MC_ECONFIG, keeping its message. */
@@ -138,7 +144,8 @@ static void take_list(mc_string_list *list, struct json_object *section, const c
 	list->n = n;
 }
 
-static void take_branch(char **field, struct json_object *section, const char *key)
+/* A string or null (null clears it, as a missing key does not). */
+static void take_optional_string(char **field, struct json_object *section, const char *key)
 {
 	struct json_object *v;
 	if (!json_object_object_get_ex(section, key, &v))
@@ -152,6 +159,7 @@ static void fill(mc_config *cfg, struct json_object *doc)
 	struct json_object *value = mc_json_get(doc, "value"), *cost = mc_json_get(doc, "cost");
 	struct json_object *policy = mc_json_get(doc, "policy"), *labels = mc_json_get(doc, "labels");
 	struct json_object *review = mc_json_get(doc, "review");
+	struct json_object *evidence = mc_json_get(doc, "evidence");
 
 	take_number(&cfg->value_defect_usd, value, "defect_usd");
 	take_number(&cfg->value_flake_usd, value, "flake_usd");
@@ -171,7 +179,12 @@ static void fill(mc_config *cfg, struct json_object *doc)
 	take_list(&cfg->labels_fix, labels, "fix");
 	take_list(&cfg->labels_flaky, labels, "flaky");
 	if (review)
-		take_branch(&cfg->review_default_branch, review, "default_branch");
+		take_optional_string(&cfg->review_default_branch, review, "default_branch");
+	if (evidence) {
+		take_optional_string(&cfg->evidence_signing_key, evidence, "signing_key");
+		take_list(&cfg->evidence_pinned_keys, evidence, "pinned_keys");
+		cfg->evidence_record = mc_json_get_bool(evidence, "record", cfg->evidence_record);
+	}
 }
 
 int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *origin)
@@ -233,7 +246,7 @@ struct json_object *mc_config_to_json(const mc_config *cfg)
 	struct json_object *root = json_object_new_object();
 	struct json_object *value = json_object_new_object(), *cost = json_object_new_object();
 	struct json_object *policy = json_object_new_object(), *labels = json_object_new_object();
-	struct json_object *review = json_object_new_object();
+	struct json_object *review = json_object_new_object(), *evidence = json_object_new_object();
 
 	json_object_object_add(root, "version", json_object_new_int(1));
 	json_object_object_add(value, "defect_usd", new_number(cfg->value_defect_usd));
@@ -259,5 +272,9 @@ struct json_object *mc_config_to_json(const mc_config *cfg)
 	json_object_object_add(root, "labels", labels);
 	mc_json_set_string(review, "default_branch", cfg->review_default_branch);
 	json_object_object_add(root, "review", review);
+	mc_json_set_string(evidence, "signing_key", cfg->evidence_signing_key);
+	json_object_object_add(evidence, "pinned_keys", new_list(&cfg->evidence_pinned_keys));
+	mc_json_set_bool(evidence, "record", cfg->evidence_record);
+	json_object_object_add(root, "evidence", evidence);
 	return root;
 }

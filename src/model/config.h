@@ -39,6 +39,10 @@ typedef struct mc_config {
 	mc_string_list labels_flaky;
 	/* review.* */
 	char *review_default_branch;       /* NULL: detect (origin/HEAD, main, master) */
+	/* evidence.* */
+	char *evidence_signing_key;        /* fingerprint; NULL: git's user.signingkey */
+	mc_string_list evidence_pinned_keys; /* fingerprints verification accepts */
+	int evidence_record;               /* review records its card when it can sign */
 } mc_config;
 
 /* Fill cfg with the documented defaults. */

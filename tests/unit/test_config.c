@@ -81,7 +81,10 @@ static const char full_example[] =
 	"             \"protected_approvals\": 2, \"required_approvals\": 1,\n"
 	"             \"max_llm_usd\": 5, \"max_ci_minutes\": 120},\n"
 	"  \"labels\": {\"fix\": [\"type: bug\"], \"flaky\": []},\n"
-	"  \"review\": {\"default_branch\": \"trunk\"}\n"
+	"  \"review\": {\"default_branch\": \"trunk\"},\n"
+	"  \"evidence\": {\"signing_key\": \"0123456789ABCDEF0123456789ABCDEF01234567\",\n"
+	"               \"pinned_keys\": [\"89abcdef0123456789abcdef0123456789abcdef\"],\n"
+	"               \"record\": false}\n"
 	"}\n";
 
 START_TEST(full_example_fills_every_field)
@@ -107,6 +110,10 @@ START_TEST(full_example_fills_every_field)
 	ck_assert_str_eq(cfg.labels_fix.items[0], "type: bug");
 	ck_assert_uint_eq(cfg.labels_flaky.n, 0);
 	ck_assert_str_eq(cfg.review_default_branch, "trunk");
+	ck_assert_str_eq(cfg.evidence_signing_key, "0123456789ABCDEF0123456789ABCDEF01234567");
+	ck_assert_uint_eq(cfg.evidence_pinned_keys.n, 1);
+	ck_assert_str_eq(cfg.evidence_pinned_keys.items[0], "89abcdef0123456789abcdef0123456789abcdef");
+	ck_assert_int_eq(cfg.evidence_record, 0);
 	mc_config_free(&cfg);
 }
 END_TEST
@@ -186,6 +193,8 @@ START_TEST(wrong_types_name_their_path)
 {
 	expect_error("{\"policy\":{\"max_risk\":\"high\"}}",
 		     ORIGIN ": /policy/max_risk: expected number, got string");
+	expect_error("{\"evidence\":{\"signing_key\":\"not-a-fingerprint\"}}",
+		     ORIGIN ": /evidence/signing_key: string does not match the pattern '^[0-9A-Fa-f]{40}$'");
 	expect_error("{\"policy\":{\"max_risk\":1.5}}",
 		     ORIGIN ": /policy/max_risk: 1.5 is greater than the maximum 1");
 	expect_error("{\"policy\":{\"protected_approvals\":1.5}}",
@@ -306,7 +315,7 @@ START_TEST(schema_defaults_equal_struct_defaults)
 			leaves++;
 		}
 	}
-	ck_assert_int_eq(leaves, 17);
+	ck_assert_int_eq(leaves, 20);
 	ck_assert_int_eq(json_object_object_length(effective),
 			 json_object_object_length(mc_json_get(schema, "properties")));
 	json_object_put(effective);
