@@ -11,7 +11,7 @@
 #include "adapters/git/repo.h"
 #include "cli/cli.h"
 #include "model/config.h"
-#include "pipeline/review.h"
+#include "pipeline/config_at.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -53,33 +53,23 @@ static int check_file(const char *path, enum mc_format format)
 /* show --at REV: the configuration as committed at REV, or the defaults. */
 static int show_at(const char *dir, const char *rev, enum mc_format format)
 {
-	mc_strbuf origin = MC_STRBUF_INIT;
+	mc_strbuf heading = MC_STRBUF_INIT;
+	mc_config_origin origin = { 0 };
 	mc_repo *repo = NULL;
 	mc_config cfg;
-	char *text = NULL;
-	size_t len = 0;
 	int rc;
 
-	memset(&cfg, 0, sizeof cfg);
-	if ((rc = mc_repo_open(&repo, dir)) != 0)
-		goto out;
-	mc_strbuf_printf(&origin, "%s:%s", rev, MC_REVIEW_CONFIG_PATH);
-	rc = mc_repo_read_file_at(&text, &len, NULL, repo, rev, MC_REVIEW_CONFIG_PATH,
-				  MC_CONFIG_MAX_BYTES);
-	if (rc == MC_ENOTFOUND) {
-		mc_strbuf_reset(&origin);
-		mc_strbuf_printf(&origin, "defaults (%s has no %s)", rev, MC_REVIEW_CONFIG_PATH);
-		mc_config_defaults(&cfg);
-		rc = 0;
-	} else if (!rc) {
-		rc = mc_config_parse(&cfg, text, len, origin.buf);
+	if ((rc = mc_repo_open(&repo, dir)) == 0 &&
+	    (rc = mc_config_at(&cfg, &origin, repo, rev)) == 0) {
+		if (origin.blob[0])
+			mc_strbuf_printf(&heading, "%s:%s", rev, MC_CONFIG_PATH);
+		else
+			mc_strbuf_printf(&heading, "defaults (%s has no %s)", rev, MC_CONFIG_PATH);
+		print_config(&cfg, heading.buf, format);
+		mc_config_free(&cfg);
 	}
-	if (!rc)
-		print_config(&cfg, origin.buf, format);
-out:
-	free(text);
-	mc_config_free(&cfg);
-	mc_strbuf_release(&origin);
+	mc_config_origin_free(&origin);
+	mc_strbuf_release(&heading);
 	mc_repo_free(repo);
 	return rc ? mc_cli_fail("config", rc) : MC_EXIT_OK;
 }
@@ -115,7 +105,7 @@ static int run_config(int argc, char **argv)
 			return mc_cli_usage("config", "--at goes with show");
 		if (argc - optind > 1)
 			return mc_cli_usage("config", "check takes one file");
-		return check_file(optind < argc ? argv[optind] : MC_REVIEW_CONFIG_PATH, format);
+		return check_file(optind < argc ? argv[optind] : MC_CONFIG_PATH, format);
 	}
 	if (!strcmp(action, "show")) {
 		if (optind != argc)

@@ -40,8 +40,7 @@ struct run {
 	mc_history_cache *history;
 	mc_facts facts;
 	mc_config cfg;
-	char *config_source;
-	char config_blob[41];
+	mc_config_origin config;
 	mc_signals signals;
 	mc_score score;
 	mc_verdict verdict;
@@ -81,32 +80,12 @@ static int open_history(struct run *r, mc_review *out)
 	return mc_history_cache_open(&r->history, r->store);
 }
 
-/* The configuration at commit, or the defaults when the commit has no config file. */
+/* The configuration at commit (the base: a change cannot loosen its own gates). */
 static int load_config(struct run *r, const char *commit)
 {
-	mc_strbuf origin = MC_STRBUF_INIT;
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
-
-	/* mc_config_parse starts from the defaults itself. */
 	mc_config_free(&r->cfg);
-	rc = mc_repo_read_file_at(&text, &len, r->config_blob, r->repo, commit,
-				  MC_REVIEW_CONFIG_PATH, MC_CONFIG_MAX_BYTES);
-	if (rc == MC_ENOTFOUND) {
-		mc_config_defaults(&r->cfg);
-		r->config_blob[0] = '\0';
-		r->config_source = mc_xstrdup("defaults");
-		return 0;
-	}
-	mc_strbuf_printf(&origin, "%.12s:%s", commit, MC_REVIEW_CONFIG_PATH);
-	if (rc)
-		rc = mc_error_wrap(rc == MC_ELIMIT ? MC_ECONFIG : rc, "%s", origin.buf);
-	else
-		rc = mc_config_parse(&r->cfg, text, len, origin.buf);
-	free(text);
-	r->config_source = mc_strbuf_detach(&origin);
-	return rc;
+	mc_config_origin_free(&r->config);
+	return mc_config_at(&r->cfg, &r->config, r->repo, commit);
 }
 
 /* With no range, the change is HEAD against the default branch: review.default_branch
@@ -129,8 +108,7 @@ static int choose_default_branch(struct run *r)
 		r->default_branch = mc_xstrdup(r->cfg.review_default_branch);
 	}
 	mc_config_free(&r->cfg);
-	free(r->config_source);
-	r->config_source = NULL;
+	mc_config_origin_free(&r->config);
 	return 0;
 }
 
@@ -220,8 +198,8 @@ static struct json_object *build_card(struct run *r, time_t now)
 	in.verdict = &r->verdict;
 	in.max_risk = r->cfg.policy_max_risk;
 	in.signals = &r->signals;
-	in.config_source = r->config_source;
-	in.config_blob = r->config_blob[0] ? r->config_blob : NULL;
+	in.config_source = r->config.source;
+	in.config_blob = r->config.blob[0] ? r->config.blob : NULL;
 	in.tool_version = MC_VERSION;
 	in.generated_at = now;
 	card = mc_card_build(&in);
@@ -301,7 +279,7 @@ int mc_review_run(mc_review *out, const mc_review_options *opt)
 	mc_verdict_free(&r.verdict);
 	mc_score_free(&r.score);
 	mc_signals_free(&r.signals);
-	free(r.config_source);
+	mc_config_origin_free(&r.config);
 	mc_config_free(&r.cfg);
 	mc_facts_free(&r.facts);
 	mc_history_cache_free(r.history);

@@ -12,10 +12,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "pipeline/config_at.h"
 #include "pipeline/facts.h"
-
-/* The configuration file, read from the base commit of the change. */
-#define MC_REVIEW_CONFIG_PATH ".maestro/config.json"
 
 typedef struct mc_review_options {
 	const char *repo_path;        /* any path inside the repository; NULL means "." */

@@ -243,3 +243,58 @@ int mc_repo_check_head(mc_repo *repo)
 		return mc_repo_fail(MC_EGIT, "reading HEAD");
 	return 0;
 }
+
+int mc_repo_config_string(char **out, mc_repo *repo, const char *name)
+{
+	git_config *cfg = NULL;
+	git_buf value = GIT_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (git_repository_config_snapshot(&cfg, repo->git) != 0)
+		return mc_repo_fail(MC_EGIT, "reading the git configuration");
+	rc = git_config_get_string_buf(&value, cfg, name);
+	if (rc == GIT_ENOTFOUND)
+		rc = mc_error_set(MC_ENOTFOUND, "git config %s is not set", name);
+	else if (rc != 0)
+		rc = mc_repo_fail(MC_EGIT, name);
+	else
+		*out = mc_xstrdup(value.ptr);
+	git_buf_dispose(&value);
+	git_config_free(cfg);
+	return rc;
+}
+
+int mc_repo_resolve(char out[41], mc_repo *repo, const char *rev)
+{
+	git_oid oid;
+	int rc = mc_repo_resolve_commit(&oid, repo, rev);
+	if (rc == 0)
+		git_oid_tostr(out, 41, &oid);
+	return rc;
+}
+
+int mc_repo_check_ref_moves_forward(mc_repo *repo, const char *ref)
+{
+	git_reflog *log = NULL;
+	size_t i, n;
+	int rc = 0;
+
+	if (git_reflog_read(&log, repo->git, ref) != 0)
+		return mc_repo_fail(MC_EGIT, "reading the reflog");
+	n = git_reflog_entrycount(log);
+	for (i = 0; i < n && rc == 0; i++) {
+		const git_reflog_entry *e = git_reflog_entry_byindex(log, i);
+		const git_oid *old = git_reflog_entry_id_old(e), *new = git_reflog_entry_id_new(e);
+		char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
+		if (git_oid_is_zero(old) || git_oid_is_zero(new) || git_oid_equal(old, new) ||
+		    git_graph_descendant_of(repo->git, new, old) == 1)
+			continue;
+		git_oid_tostr(a, sizeof a, old);
+		git_oid_tostr(b, sizeof b, new);
+		rc = mc_error_set(MC_EVERIFY, "%s was rewritten: it moved from %.12s to %.12s, "
+				  "which does not contain it", ref, a, b);
+	}
+	git_reflog_free(log);
+	return rc;
+}

@@ -35,6 +35,10 @@ struct git_repository *mc_repo_git(mc_repo *repo);
 int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *repo,
 			 const char *commit_oid, const char *path, size_t max);
 
+/* A string from the repository's git configuration (with the global and system
+ * files git reads), e.g. "user.signingkey"; MC_ENOTFOUND when unset. free() it. */
+int mc_repo_config_string(char **out, mc_repo *repo, const char *name);
+
 /* The default branch's short name: origin/HEAD's existing target ("origin/main"), else "main",
  * else "master" when such a local branch exists; MC_ENOTFOUND otherwise. free() it. */
 int mc_repo_default_branch(char **out, mc_repo *repo);
@@ -45,6 +49,11 @@ int mc_repo_default_branch(char **out, mc_repo *repo);
  * HEAD ("HEAD", "HEAD~1", "@") is "nothing yet", MC_EEMPTY, not a typo.
  */
 int mc_repo_resolve_commit(struct git_oid *out, mc_repo *repo, const char *rev);
+/* The same as a 40-hex string. */
+int mc_repo_resolve(char out[41], mc_repo *repo, const char *rev);
+/* Every move of ref recorded in its reflog went forward (the new tip descends from the
+ * old one). MC_EVERIFY naming the first move that did not: a rewrite of the ref. */
+int mc_repo_check_ref_moves_forward(mc_repo *repo, const char *ref);
 /* The tree of the commit rev names (git_tree_free it); errors as mc_repo_resolve_commit. */
 int mc_repo_commit_tree(struct git_tree **out, mc_repo *repo, const char *rev);
 
