@@ -703,6 +703,62 @@ START_TEST(two_processes_appending_at_once_lose_nothing)
 }
 END_TEST
 
+/* git notes itself takes no maestro lock: racing it exercises the compare-and-swap. git's
+ * own append also refuses a ref that moved under it, so its loop retries (bounded). */
+START_TEST(racing_git_notes_itself_loses_nothing)
+{
+	char *dir = new_repo(), *shared = mc_test_commit(dir, "shared"), *own = mc_test_commit(dir, "own");
+	char *out, **lines;
+	size_t n;
+	pid_t pid;
+	int status, i, appended;
+	mc_repo *repo;
+	seen h;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char cmd[512];
+		snprintf(cmd, sizeof cmd,
+			 "cd '%s' && for i in $(seq 100); do t=0; "
+			 "until git notes --ref=maestro append -m \"git-$i\" %s 2>/dev/null; do "
+			 "t=$((t+1)); [ $t -lt 2000 ] || exit 1; done; done", dir, shared);
+		_exit(system(cmd) == 0 ? 0 : 1);
+	}
+	repo = open_repo(dir);
+	for (i = 0; i < 200; i++) {
+		char line[32];
+		snprintf(line, sizeof line, "ours-%d", i);
+		ck_assert_msg(mc_notes_append(&appended, repo, MC_NOTES_REF, i % 2 ? own : shared,
+					      line, &gpg_signer) == 0, "%s", mc_error_message());
+		ck_assert_int_eq(appended, 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "git's writer failed");
+
+	ck_assert_int_eq(mc_notes_read(&lines, &n, repo, MC_NOTES_REF, shared), 0);
+	ck_assert_uint_eq(n, 200); /* 100 of ours, 100 of git's */
+	mc_notes_lines_free(lines, n);
+	ck_assert_int_eq(mc_notes_read(&lines, &n, repo, MC_NOTES_REF, own), 0);
+	ck_assert_uint_eq(n, 100);
+	mc_notes_lines_free(lines, n);
+	h = history(repo, MC_NOTES_REF);
+	ck_assert_uint_eq(h.n, 300);
+	for (i = 0; i + 1 < (int)h.n; i++)
+		ck_assert_str_eq(h.v[i].parents[0], h.v[i + 1].oid);
+	free(h.v);
+	ck_assert_int_eq(sh(&out, dir, "git log --format=%%G? refs/notes/maestro | sort | uniq -c | "
+			    "awk '{print $1, $2}'"), 0);
+	ck_assert_str_eq(out, "200 G\n100 N\n"); /* git's own commits are unsigned */
+	free(out);
+	mc_repo_free(repo);
+	mc_test_rmtree(dir);
+	free(shared);
+	free(own);
+	free(dir);
+}
+END_TEST
+
 /* A throwaway signing key in a short GNUPGHOME (gpg-agent's socket path must stay short). */
 static void make_gnupghome(void)
 {
@@ -747,6 +803,9 @@ int main(void)
 	tcase_add_test(store, history_reports_changed_targets_and_signatures);
 	tcase_add_test(merge, merge_is_what_git_notes_merge_cat_sort_uniq_makes);
 	tcase_add_test(reliability, two_processes_appending_at_once_lose_nothing);
+	tcase_add_test(reliability, racing_git_notes_itself_loses_nothing);
+	tcase_set_timeout(store, 120);
+	tcase_set_timeout(merge, 120);
 	tcase_set_timeout(reliability, 400);
 	suite_add_tcase(s, store);
 	suite_add_tcase(s, merge);
