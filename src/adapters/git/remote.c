@@ -700,7 +700,7 @@ static void init_libgit2(void)
 typedef struct remote_op {
 	const mc_remote_options *opt;
 	char *shown;       /* the remote as messages show it (redacted) */
-	const char *url;   /* the URL libgit2 connects to (owned by the git_remote) */
+	char *url;         /* the URL libgit2 connects to */
 	int is_ssh;
 	ssh_target ssh;
 	/* ssh keys offered so far on the current connection */
@@ -962,6 +962,7 @@ static void op_release(remote_op *op)
 {
 	watch_stop(&op->watch);
 	free(op->shown);
+	free(op->url);
 	free(op->ssh.host);
 	mc_strbuf_release(&op->keys_tried);
 	free(op->fail_msg);
@@ -976,29 +977,117 @@ static void op_callbacks(git_remote_callbacks *cb, remote_op *op)
 	cb->payload = op;
 }
 
-/* A configured remote by name, else an anonymous remote for a URL or path. */
+/* The value of a config key, or NULL (free() it). */
+static char *config_string(git_config *cfg, const char *key)
+{
+	git_config_entry *e = NULL;
+	char *value = NULL;
+
+	if (git_config_get_entry(&e, cfg, key) == 0 && e->value)
+		value = mc_xstrdup(e->value);
+	git_config_entry_free(e);
+	return value;
+}
+
+/* The base of the longest url.<base>.<variable> whose value prefixes url, or NULL. */
+static char *find_rewrite(git_config *cfg, const char *url, const char *variable)
+{
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	size_t best_len = 0, var_len = strlen(variable);
+	char *best = NULL;
+
+	if (git_config_iterator_new(&it, cfg) < 0)
+		return NULL;
+	while (git_config_next(&e, it) == 0) {
+		size_t name_len = strlen(e->name), value_len = e->value ? strlen(e->value) : 0;
+		if (name_len <= 4 + var_len + 1 || strncmp(e->name, "url.", 4) ||
+		    e->name[name_len - var_len - 1] != '.' ||
+		    strcmp(e->name + name_len - var_len, variable) || value_len <= best_len ||
+		    strncmp(url, e->value, value_len))
+			continue;
+		free(best);
+		best = mc_xstrndup(e->name + 4, name_len - 4 - var_len - 1);
+		best_len = value_len;
+	}
+	git_config_iterator_free(it);
+	if (best) {
+		char *rewritten = mc_xmalloc(strlen(best) + strlen(url) - best_len + 1);
+		sprintf(rewritten, "%s%s", best, url + best_len);
+		free(best);
+		return rewritten;
+	}
+	return NULL;
+}
+
+/* url after git's url.<base>.insteadOf (for a push, pushInsteadOf first). Done here, not by
+ * libgit2: its rewriting goes through git_regexp_match, which in libgit2 1.5 leaks on every
+ * config entry it does not match. free() it. */
+static char *rewrite_url(git_config *cfg, const char *url, int push_rules)
+{
+	char *out = push_rules ? find_rewrite(cfg, url, "pushinsteadof") : NULL;
+
+	if (!out)
+		out = find_rewrite(cfg, url, "insteadof");
+	return out ? out : mc_xstrdup(url);
+}
+
+/* The URL to connect to: a configured remote's (pushurl for a push when set), else remote
+ * itself as a URL or path; rewritten as git would. free() it; NULL with the error set. */
+static char *remote_url(git_repository *git, remote_op *op, const char *remote, int for_push)
+{
+	git_config *cfg = NULL;
+	char *key, *configured = NULL, *url = NULL;
+	int valid = 0, push_rules = for_push;
+
+	if (git_repository_config_snapshot(&cfg, git) < 0) {
+		fail(MC_EGIT, "reading the repository's configuration: %s",
+		     git_error_last() ? git_error_last()->message : "libgit2 error");
+		return NULL;
+	}
+	if (!is_location(remote) && git_remote_name_is_valid(&valid, remote) == 0 && valid) {
+		key = mc_xmalloc(strlen(remote) + 16);
+		if (for_push) {
+			sprintf(key, "remote.%s.pushurl", remote);
+			configured = config_string(cfg, key);
+			push_rules = !configured; /* git rewrites a pushurl with insteadOf only */
+		}
+		if (!configured) {
+			sprintf(key, "remote.%s.url", remote);
+			configured = config_string(cfg, key);
+		}
+		free(key);
+		if (!configured) {
+			fail(MC_ENOTFOUND, "no remote named '%s' (give a configured remote, a URL or a "
+			     "path)", op->shown);
+			goto out;
+		}
+	}
+	url = rewrite_url(cfg, configured ? configured : remote, push_rules);
+out:
+	free(configured);
+	git_config_free(cfg);
+	return url;
+}
+
+/* A remote (anonymous: no configuration is written) for a configured name, URL or path. */
 static int open_remote(git_remote **out, git_repository *git, remote_op *op, const char *remote,
 		       int for_push)
 {
-	int valid = 0, rc;
+	git_remote_create_options co;
+	int rc;
 
-	if (!is_location(remote) && git_remote_name_is_valid(&valid, remote) == 0 && valid) {
-		rc = git_remote_lookup(out, git, remote);
-		if (rc == GIT_ENOTFOUND)
-			return fail(MC_ENOTFOUND, "no remote named '%s' (give a configured remote, a "
-				    "URL or a path)", op->shown);
-	} else {
-		rc = git_remote_create_anonymous(out, git, remote);
-	}
+	if (!(op->url = remote_url(git, op, remote, for_push)))
+		return mc_error_code();
+	git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	co.repository = git;
+	co.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	rc = git_remote_create_with_opts(out, op->url, &co);
 	if (rc < 0) {
 		const git_error *e = git_error_last();
 		return fail(MC_EINVAL, "remote %s: %s", op->shown,
 			    e && e->message ? e->message : "libgit2 error");
 	}
-	op->url = for_push && git_remote_pushurl(*out) ? git_remote_pushurl(*out)
-						       : git_remote_url(*out);
-	if (!op->url)
-		return fail(MC_ECONFIG, "remote %s has no URL", op->shown);
 	op->is_ssh = parse_ssh_target(&op->ssh, op->url);
 	return 0;
 }
