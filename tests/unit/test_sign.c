@@ -364,6 +364,61 @@ START_TEST(tampered_data_or_signature_does_not_verify)
 }
 END_TEST
 
+static char *read_whole(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = malloc(65536);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(buf);
+	*len = fread(buf, 1, 65536, f);
+	fclose(f);
+	return buf;
+}
+
+/* Made by gpg itself: a signed message carrying other data (not detached), and one
+ * detached signature file holding two signatures. Neither is one detached signature. */
+START_TEST(only_exactly_one_detached_signature_verifies)
+{
+	char *home = new_home(), *a = keygen(home, "A <a@example.com>");
+	char *b = keygen(home, "B <b@example.com>"), *evil, *data, *out;
+	mc_gpg *g = open_signer(home, NULL);
+	const char *pins[] = { a, b };
+	char *sig, got[41];
+	size_t siglen;
+
+	mc_test_write(home, "evil", "tree 0000\n");
+	mc_test_write(home, "data", DATA);
+	ck_assert_int_ge(asprintf(&evil, "%s/evil", home), 0);
+	ck_assert_int_ge(asprintf(&data, "%s/data", home), 0);
+	ck_assert_int_ge(asprintf(&out, "%s/out.sig", home), 0);
+	{
+		const char *attached[] = { "-u", a, "--sign", "-o", out, evil, NULL };
+		ck_assert_int_eq(gpg(NULL, home, attached), 0);
+	}
+	sig = read_whole(out, &siglen);
+	ck_assert_int_eq(mc_gpg_verify(g, DATA, strlen(DATA), sig, siglen, pins, 2, got),
+			 MC_EVERIFY);
+	free(sig);
+	unlink(out);
+	{
+		const char *twice[] = { "-u", a, "-u", b, "--detach-sign", "-o", out, data, NULL };
+		ck_assert_int_eq(gpg(NULL, home, twice), 0);
+	}
+	sig = read_whole(out, &siglen);
+	ck_assert_int_eq(mc_gpg_verify(g, DATA, strlen(DATA), sig, siglen, pins, 2, got),
+			 MC_EVERIFY);
+	ck_assert_msg(strstr(mc_error_message(), "2 signatures"), "%s", mc_error_message());
+	free(sig);
+	free(evil);
+	free(data);
+	free(out);
+	mc_gpg_free(g);
+	free(a);
+	free(b);
+	free(home);
+}
+END_TEST
+
 /* keygen marks its keys ultimately trusted, so B is as trusted as gpg can make it: the
  * pin list alone decides. */
 START_TEST(good_signature_by_unpinned_trusted_key_is_rejected)
@@ -916,6 +971,7 @@ int main(void)
 	tcase_add_test(tc, verify_only_context_cannot_sign);
 	tcase_add_test(tc, gpg_and_git_verify_armored_signatures);
 	tcase_add_test(tc, tampered_data_or_signature_does_not_verify);
+	tcase_add_test(tc, only_exactly_one_detached_signature_verifies);
 	tcase_add_test(tc, good_signature_by_unpinned_trusted_key_is_rejected);
 	tcase_add_test(tc, pinning_a_signing_subkey_works);
 	tcase_add_test(tc, expired_key_fails_to_open_and_its_signatures_fail);

@@ -10,6 +10,7 @@
  */
 #include "adapters/sign/dsse.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -196,7 +197,7 @@ static int is_fingerprint(const char *s, size_t len)
 	if (len != 40)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+		if (!isxdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
 }

@@ -270,7 +270,6 @@ int mc_gpg_sign(mc_gpg *g, const void *data, size_t len, int armor, char **sig, 
 	gpgme_data_t in = NULL, out = NULL;
 	gpgme_error_t err;
 	gpgme_sign_result_t res;
-	int rc;
 
 	*sig = NULL;
 	*siglen = 0;
@@ -291,8 +290,7 @@ int mc_gpg_sign(mc_gpg *g, const void *data, size_t len, int armor, char **sig, 
 	res = err ? NULL : gpgme_op_sign_result(g->ctx);
 	if (err || !res || res->invalid_signers || !res->signatures || res->signatures->next) {
 		gpgme_data_release(out);
-		rc = signing_failure(g, err ? err : gpg_error(GPG_ERR_GENERAL));
-		return rc;
+		return signing_failure(g, err ? err : gpg_error(GPG_ERR_GENERAL));
 	}
 	take_data(sig, siglen, out);
 	return 0;
@@ -309,7 +307,7 @@ int mc_gpg_open(mc_gpg **out, const mc_gpg_options *opt)
 	*out = NULL;
 	if (opt->signing_key && !is_fingerprint(opt->signing_key))
 		return mc_error_set(MC_EINVAL,
-				    "signing key '%s' is not a fingerprint (40 hexadecimal digits)",
+				    "signing key '%.64s' is not a fingerprint (40 hexadecimal digits)",
 				    opt->signing_key);
 	g = mc_xcalloc(1, sizeof *g);
 	rc = new_context(&g->ctx, opt->gnupghome, &g->failure);
