@@ -533,6 +533,28 @@ START_TEST(a_wrong_user_key_fails_authentication)
 	ck_assert_str_eq(id, "");
 	free(id);
 
+	/* The right key, but locked with a passphrase nothing can type in. */
+	free((char *)w.opt.ssh_key);
+	w.opt.ssh_key = file_in(w.tmp, "locked_key");
+	{
+		char *src = file_in(sshd.dir, "user_key"), *text = read_text(src);
+		const char *argv[] = { SSH_KEYGEN, "-q", "-p", "-N", "secret passphrase", "-f",
+				       w.opt.ssh_key, NULL };
+		ck_assert_ptr_nonnull(text);
+		ck_assert_int_eq(write_text(w.opt.ssh_key, text), 0);
+		ck_assert_int_eq(run_quiet(argv, NULL), 0);
+		free(src);
+		free(text);
+	}
+	ck_assert_int_eq(mc_remote_push_ref(w.local_repo, w.url, REF, &w.opt), MC_EENV);
+	ck_assert_msg(strstr(mc_error_message(), w.opt.ssh_key) &&
+		      strstr(mc_error_message(), "ssh-agent") &&
+		      !strstr(mc_error_message(), "secret passphrase"),
+		      "%s", mc_error_message());
+	id = ref_at(w.bare, REF);
+	ck_assert_str_eq(id, "");
+	free(id);
+
 	free((char *)w.opt.ssh_key);
 	w.opt.ssh_key = file_in(w.tmp, "no_such_key");
 	ck_assert_int_eq(mc_remote_push_ref(w.local_repo, w.url, REF, &w.opt), MC_EENV);

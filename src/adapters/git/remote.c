@@ -706,7 +706,7 @@ typedef struct remote_op {
 	/* ssh keys offered so far on the current connection */
 	size_t key_attempt;
 	mc_strbuf keys_tried;
-	const char *key_in_use;
+	char *key_in_use; /* the key file last offered, for messages */
 	/* a refusal decided in a callback: it wins over libgit2's generic message */
 	int fail_code;
 	char *fail_msg;
@@ -847,6 +847,7 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
 	/* A new ssh connection: it is offered the keys from the first again. */
 	op->key_attempt = 0;
 	mc_strbuf_reset(&op->keys_tried);
+	free(op->key_in_use);
 	op->key_in_use = NULL;
 	return check_host_key(op, (const git_cert_hostkey *)cert, host);
 }
@@ -904,7 +905,8 @@ static int next_ssh_key(git_credential **out, remote_op *op, const char *user)
 		mc_strbuf_puts(&op->keys_tried, ", ");
 	if (!keys[0]) {
 		mc_strbuf_puts(&op->keys_tried, "the keys in ssh-agent");
-		op->key_in_use = "ssh-agent";
+		free(op->key_in_use);
+		op->key_in_use = NULL;
 		rc = git_credential_ssh_key_from_agent(out, user);
 		goto out;
 	}
@@ -913,7 +915,8 @@ static int next_ssh_key(git_credential **out, remote_op *op, const char *user)
 		rc = op_refuse(op, MC_EENV, "ssh key %s: no such file", keys[0]);
 		goto out;
 	}
-	op->key_in_use = op->opt && op->opt->ssh_key ? op->opt->ssh_key : NULL;
+	free(op->key_in_use);
+	op->key_in_use = mc_xstrdup(keys[0]);
 	rc = git_credential_ssh_key_new(out, user, NULL, keys[0], NULL);
 out:
 	free(owned[0]);
@@ -965,6 +968,7 @@ static void op_release(remote_op *op)
 	free(op->url);
 	free(op->ssh.host);
 	mc_strbuf_release(&op->keys_tried);
+	free(op->key_in_use);
 	free(op->fail_msg);
 	free(op->push_status);
 }
@@ -1122,9 +1126,12 @@ static int op_failure(remote_op *op, int rc, const char *doing)
 	else if (e && (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_SSH ||
 		       e->klass == GIT_ERROR_HTTP || e->klass == GIT_ERROR_OS))
 		code = MC_EIO;
-	if (rc == GIT_EAUTH && op->key_in_use)
-		return fail(code, "%s: ssh key %s could not be used: %s (a passphrase-protected key "
-			    "must be loaded into ssh-agent)", doing, op->key_in_use, msg);
+	/* libssh2 fails on a key file it cannot read (a passphrase, an unknown format) with a
+	 * generic error, not an authentication failure: say which key, and what to do. */
+	if (op->key_in_use && e && e->klass == GIT_ERROR_SSH && rc != GIT_EAUTH)
+		return fail(MC_EENV, "%s: ssh key %s could not be used: %s (a passphrase-protected "
+			    "key must be loaded into ssh-agent; nothing here asks for passphrases)",
+			    doing, op->key_in_use, msg);
 	return fail(code, "%s: %s", doing, msg);
 }
 
