@@ -33,6 +33,7 @@ static int run_review(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "label", required_argument, NULL, 'l' },
 		{ "no-cache", no_argument, NULL, 'n' },
+		{ "no-record", no_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -48,6 +49,7 @@ static int run_review(int argc, char **argv)
 		switch (c) {
 		case 'C': opt.repo_path = optarg; break;
 		case 'n': opt.no_cache = 1; break;
+		case 'r': opt.no_record = 1; break;
 		case 'l':
 			if (opt.nlabels == MAX_LABELS)
 				return mc_cli_usage("review", "more than %d labels", MAX_LABELS);
@@ -67,6 +69,8 @@ static int run_review(int argc, char **argv)
 	if ((rc = mc_review_run(&review, &opt)) != 0)
 		return mc_cli_fail("review", rc);
 	log_history(&review);
+	if (review.evidence_note)
+		fprintf(stderr, "maestro review: %s\n", review.evidence_note);
 	if (format == MC_FORMAT_JSON)
 		printf("%s\n", mc_json_dump(review.card, 1));
 	else
@@ -79,7 +83,7 @@ static int run_review(int argc, char **argv)
 const struct mc_command mc_cmd_review = {
 	"review", "review a change and print its Decision Card",
 	"usage: maestro review [RANGE] [-C DIR] [--label NAME]... [--no-cache]\n"
-	"                      [--format text|json]\n\n"
+	"                      [--no-record] [--format text|json]\n\n"
 	"Reviews the change RANGE of the repository and prints its Decision Card:\n"
 	"expected value with each component and its inputs, the risk that it\n"
 	"introduces a defect with the features that drive it, and the policy gates\n"
@@ -94,6 +98,7 @@ const struct mc_command mc_cmd_review = {
 	"                   labels named in the config's labels.* add value\n"
 	"  --no-cache       mine history into memory; leave the history cache\n"
 	"                   (<git dir>/maestro/cache.db) alone\n"
+	"  --no-record      do not record the card as signed evidence\n"
 	"  --format FORMAT  text: the card as Markdown, as a PR comment carries it;\n"
 	"                   json: the card document (schemas/decision-card.schema.json)\n\n"
 	"The configuration is .maestro/config.json as it is in the base commit, so a\n"
@@ -101,6 +106,9 @@ const struct mc_command mc_cmd_review = {
 	"Fixes:, Maestro-Value: and Reviewed-by: in the range are the change's\n"
 	"signals. History mining is cached: the first review of a repository walks\n"
 	"its history once, later ones only what is new. MAESTRO_LOG=info reports what\n"
-	"the cache did.\n",
+	"the cache did.\n\n"
+	"With a signing key (evidence.signing_key, else git config user.signingkey)\n"
+	"the card is recorded as signed evidence in the note of the head commit on\n"
+	"refs/notes/maestro, once per distinct card (maestro help evidence).\n",
 	run_review,
 };

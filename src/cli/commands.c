@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 extern const struct mc_command mc_cmd_config;
+extern const struct mc_command mc_cmd_evidence;
 extern const struct mc_command mc_cmd_help;
 extern const struct mc_command mc_cmd_version;
 extern const struct mc_command mc_cmd_hook;
@@ -11,6 +12,7 @@ extern const struct mc_command mc_cmd_risk;
 
 const struct mc_command *const mc_commands[] = {
 	&mc_cmd_config,
+	&mc_cmd_evidence,
 	&mc_cmd_help,
 	&mc_cmd_hook,
 	&mc_cmd_hooks,

@@ -11,6 +11,7 @@
 
 #include "adapters/store/db.h"
 #include "model/card.h"
+#include "pipeline/evidence.h"
 #include "model/config.h"
 #include "model/policy.h"
 #include "model/risk.h"
@@ -234,6 +235,52 @@ static int render_card(mc_review *out)
 	return 0;
 }
 
+/* Whether a signing key is configured at all (evidence.signing_key or user.signingkey). */
+static int signing_key_configured(struct run *r)
+{
+	char *key = NULL;
+	if (r->cfg.evidence_signing_key)
+		return 1;
+	if (mc_repo_config_string(&key, r->repo, "user.signingkey") != 0)
+		return 0;
+	free(key);
+	return 1;
+}
+
+/* Record the card about the head commit; the evidence_note says what happened. */
+static int record_card(struct run *r, mc_review *out)
+{
+	mc_strbuf note = MC_STRBUF_INIT;
+	mc_evidence *ev = NULL;
+	int rc, appended = 0;
+
+	if (r->opt->no_record || !r->cfg.evidence_record) {
+		out->evidence_note = mc_xstrdup("evidence not recorded (evidence.record is false "
+						"or --no-record)");
+		return 0;
+	}
+	if (!signing_key_configured(r)) {
+		out->evidence_note = mc_xstrdup("evidence not recorded: no signing key (set "
+						"evidence.signing_key or git config user.signingkey; "
+						"maestro evidence keygen makes one)");
+		return 0;
+	}
+	if ((rc = mc_evidence_open(&ev, r->repo, &r->cfg, NULL, 1)) == 0)
+		rc = mc_evidence_record(&appended, ev, MC_EV_DECISION_CARD,
+					mc_json_get_string(mc_json_get(out->card, "subject"), "repository",
+							   "repository"),
+					r->facts.range.head, out->card);
+	if (rc == 0) {
+		out->recorded = appended;
+		mc_strbuf_printf(&note, appended ? "card recorded in refs/notes/maestro on %.12s, signed by %s"
+					      : "card already recorded on %.12s (signed by %s)",
+				 r->facts.range.head, mc_evidence_signer(ev));
+		out->evidence_note = mc_strbuf_detach(&note);
+	}
+	mc_evidence_close(ev);
+	return rc ? mc_error_wrap(rc, "recording the card") : 0;
+}
+
 static int run_stages(struct run *r, mc_review *out)
 {
 	mc_facts_options fo = { 0 };
@@ -264,7 +311,9 @@ static int run_stages(struct run *r, mc_review *out)
 	evaluate_policy(r);
 	out->passed = r->verdict.passed;
 	out->card = build_card(r, r->opt->now ? r->opt->now : time(NULL));
-	return render_card(out);
+	if ((rc = render_card(out)) != 0)
+		return rc;
+	return record_card(r, out);
 }
 
 int mc_review_run(mc_review *out, const mc_review_options *opt)
@@ -298,5 +347,6 @@ void mc_review_free(mc_review *review)
 		json_object_put(review->card);
 	free(review->markdown);
 	free(review->cache_path);
+	free(review->evidence_note);
 	memset(review, 0, sizeof *review);
 }

@@ -22,6 +22,7 @@ typedef struct mc_review_options {
 	const char *const *labels;    /* labels the change carries (the forge's, or --label) */
 	size_t nlabels;
 	int no_cache;                 /* mine history into memory only, leave the cache alone */
+	int no_record;                /* do not record the card as signed evidence */
 	time_t now;                   /* the card's generation time; 0 means time(NULL) */
 } mc_review_options;
 
@@ -31,12 +32,17 @@ typedef struct mc_review {
 	int passed;                   /* every applicable policy gate passed */
 	mc_history_stats history;     /* what the history cache did */
 	char *cache_path;             /* the cache file used, or NULL when in memory */
+	int recorded;                 /* the card was appended to refs/notes/maestro */
+	char *evidence_note;          /* what happened to the evidence, for people */
 } mc_review;
 
 /*
  * Review one change. Errors carry a one-line message and a code the CLI maps to
  * its exit status: MC_EENV not a repository, MC_EINVAL unknown revision,
- * MC_EEMPTY empty range, MC_ECONFIG a bad configuration file.
+ * MC_EEMPTY empty range, MC_ECONFIG a bad configuration file. The card is recorded
+ * as signed evidence about the head commit when the configuration asks for it
+ * (evidence.record) and a signing key is configured; a configured key that cannot
+ * sign is an error (MC_EENV), no key at all only a note in evidence_note.
  */
 int mc_review_run(mc_review *out, const mc_review_options *opt);
 void mc_review_free(mc_review *review);

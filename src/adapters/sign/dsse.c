@@ -312,3 +312,19 @@ int mc_dsse_verify(char **payload, size_t *len, char fpr[41], mc_gpg *g, const c
 	return mc_dsse_verify_typed(payload, len, fpr, g, NULL, envelope, envelope_len, pinned,
 				    npinned);
 }
+
+int mc_dsse_payload(char **payload, size_t *len, const char *envelope, size_t envelope_len)
+{
+	struct envelope e;
+	int rc = parse_envelope(&e, envelope, envelope_len);
+
+	*payload = NULL;
+	*len = 0;
+	if (rc == 0) {
+		*payload = e.payload;
+		*len = e.payload_len;
+		e.payload = NULL;
+	}
+	envelope_release(&e);
+	return rc;
+}

@@ -33,4 +33,9 @@ int mc_dsse_verify_typed(char **payload, size_t *len, char fpr[41], mc_gpg *g,
 			 const char *expected_type, const char *envelope, size_t envelope_len,
 			 const char *const *pinned, size_t npinned);
 
+/* The payload of a well-formed envelope, NOT verified: for telling records apart and
+ * for showing what an envelope that fails verification claims. Errors as mc_dsse_verify's
+ * MC_EINVAL. */
+int mc_dsse_payload(char **payload, size_t *len, const char *envelope, size_t envelope_len);
+
 #endif
