@@ -413,16 +413,59 @@ static int is_pinned(const char *fpr, const char *const *pinned, size_t npinned)
 	return 0;
 }
 
-/* What GPGME says about the one signature, reduced to good (0) or a reason. Only
- * cryptographic facts count: the status and the key's expiry and revocation. */
-static int check_signature_good(const mc_gpg *g, gpgme_signature_t sig)
+/* Whether a signature made at `made` by the (sub)key fpr came before that key expired.
+ * Evidence outlives the keys that signed it: a record signed in 2025 by a key that
+ * expired in 2026 is still a record of 2025, as git's %G? 'Y' ("good signature by an
+ * expired key") says too. A revoked key is another matter and is never accepted. */
+static int signed_before_expiry(mc_gpg *g, const char *fpr, unsigned long made)
 {
-	const gpgme_sigsum_t bad_summary = GPGME_SIGSUM_RED | GPGME_SIGSUM_KEY_REVOKED |
-					   GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED |
-					   GPGME_SIGSUM_KEY_MISSING | GPGME_SIGSUM_SYS_ERROR;
-	const char *who = or_unknown(sig->fpr);
+	gpgme_key_t key = NULL;
+	gpgme_subkey_t sub;
+	int before = 0;
 
-	switch (gpg_err_code(sig->status)) {
+	if (gpgme_get_key(g->ctx, fpr, &key, 0) != 0)
+		return 0;
+	for (sub = key->subkeys; sub; sub = sub->next)
+		if (sub->fpr && !strcasecmp(sub->fpr, fpr))
+			before = sub->expires > 0 && !sub->revoked && !key->revoked && made > 0 &&
+				 (long)made < sub->expires;
+	gpgme_key_unref(key);
+	return before;
+}
+
+/* What GPGME said about the one signature, copied out of the verify result, which the
+ * context frees at its next operation (a key lookup). */
+struct sig_facts {
+	gpgme_error_t status;
+	gpgme_sigsum_t summary;
+	int wrong_key_usage;
+	unsigned long timestamp;
+	char fpr[FPR_HEX + 1]; /* "" when gpg gave no full fingerprint */
+};
+
+static void take_facts(struct sig_facts *f, gpgme_signature_t sig)
+{
+	f->status = sig->status;
+	f->summary = sig->summary;
+	f->wrong_key_usage = sig->wrong_key_usage;
+	f->timestamp = sig->timestamp;
+	f->fpr[0] = '\0';
+	if (sig->fpr && is_fingerprint(sig->fpr))
+		copy_fingerprint_upper(f->fpr, sig->fpr);
+	else if (sig->fpr)
+		snprintf(f->fpr, sizeof f->fpr, "%.40s", sig->fpr);
+}
+
+/* The signature's facts reduced to good (0) or a reason. Only cryptographic facts
+ * count: the status and the key's expiry and revocation. */
+static int check_signature_good(mc_gpg *g, const struct sig_facts *f)
+{
+	gpgme_sigsum_t bad_summary = GPGME_SIGSUM_RED | GPGME_SIGSUM_KEY_REVOKED |
+				     GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED |
+				     GPGME_SIGSUM_KEY_MISSING | GPGME_SIGSUM_SYS_ERROR;
+	const char *who = f->fpr[0] ? f->fpr : "(unknown)";
+
+	switch (gpg_err_code(f->status)) {
 	case GPG_ERR_NO_ERROR:
 		break;
 	case GPG_ERR_BAD_SIGNATURE:
@@ -432,20 +475,23 @@ static int check_signature_good(const mc_gpg *g, gpgme_signature_t sig)
 		return mc_error_set(MC_EVERIFY, "signed by key %s, which is not in GNUPGHOME=%s",
 				    who, g->home);
 	case GPG_ERR_KEY_EXPIRED:
-		return mc_error_set(MC_EVERIFY, "signed by key %s, which has expired", who);
+		if (!is_fingerprint(f->fpr) || !signed_before_expiry(g, f->fpr, f->timestamp))
+			return mc_error_set(MC_EVERIFY, "signed by key %s after it expired", who);
+		bad_summary &= ~(gpgme_sigsum_t)GPGME_SIGSUM_KEY_EXPIRED;
+		break;
 	case GPG_ERR_SIG_EXPIRED:
 		return mc_error_set(MC_EVERIFY, "signature by key %s has expired", who);
 	case GPG_ERR_CERT_REVOKED:
 		return mc_error_set(MC_EVERIFY, "signed by key %s, which has been revoked", who);
 	default:
 		return mc_error_set(MC_EVERIFY, "signature by key %s does not verify: %s", who,
-				    gpgme_strerror(sig->status));
+				    gpgme_strerror(f->status));
 	}
-	if ((sig->summary & bad_summary) || sig->wrong_key_usage)
+	if ((f->summary & bad_summary) || f->wrong_key_usage)
 		return mc_error_set(MC_EVERIFY, "signature by key %s is not acceptable (%s)", who,
-				    sig->wrong_key_usage ? "the key may not make signatures"
-							 : "gpg reports a key or signature problem");
-	if (!sig->fpr || !is_fingerprint(sig->fpr))
+				    f->wrong_key_usage ? "the key may not make signatures"
+						       : "gpg reports a key or signature problem");
+	if (!is_fingerprint(f->fpr))
 		return mc_error_set(MC_EVERIFY, "signature by %s does not name a full fingerprint",
 				    who);
 	return 0;
@@ -459,6 +505,7 @@ static int run_verify(mc_gpg *g, const void *data, size_t len, const void *sig, 
 	gpgme_error_t err;
 	gpgme_verify_result_t res;
 	gpgme_signature_t s;
+	struct sig_facts facts;
 	size_t n = 0;
 	int rc;
 
@@ -495,10 +542,10 @@ static int run_verify(mc_gpg *g, const void *data, size_t len, const void *sig, 
 		return mc_error_set(MC_EVERIFY, "no signature");
 	if (n > 1)
 		return mc_error_set(MC_EVERIFY, "%zu signatures where exactly one is expected", n);
-	rc = check_signature_good(g, res->signatures);
-	if (rc)
+	take_facts(&facts, res->signatures);
+	if ((rc = check_signature_good(g, &facts)) != 0)
 		return rc;
-	copy_fingerprint_upper(signer, res->signatures->fpr);
+	memcpy(signer, facts.fpr, FPR_HEX + 1);
 	return 0;
 }
 
