@@ -23,9 +23,9 @@ static void print_overview(FILE *out)
 	for (c = mc_commands; *c; c++)
 		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n"
-		     "Not built yet, so not in this binary: signed evidence in git notes, the\n"
-		     "forge daemon (webhooks, polling, PR comments), the release-train planner,\n"
-		     "agent negotiation, counterfactual simulation and the shadow canary.\n\n%s",
+		     "Not built yet, so not in this binary: the forge daemon (webhooks, polling,\n"
+		     "PR comments), the release-train planner, agent negotiation,\n"
+		     "counterfactual simulation and the shadow canary.\n\n%s",
 		exit_status_text);
 }
 
