@@ -457,6 +457,141 @@ START_TEST(a_ref_moved_underneath_is_reread_not_overwritten)
 }
 END_TEST
 
+START_TEST(append_many_is_one_signed_commit_with_each_line_once)
+{
+	enum { N = 300 };
+	char *dir = new_repo(), *c1 = mc_test_commit(dir, "c1"), *c2 = mc_test_commit(dir, "c2");
+	char *out, *tip_before, *tip_after, ids[N][41], line[N][32];
+	const char *targets[N], *lines[N];
+	mc_repo *repo = open_repo(dir);
+	mc_notes_signer failing = { failing_sign, NULL, "Bot", "bot@example.com" };
+	size_t i;
+	int appended = -1;
+
+	append_ok(1, repo, c1, "old", &gpg_signer);
+	{
+		/* c1 twice with a repeat and a line it has; c2 via a revision; a repeat of c2's */
+		const char *t[] = { c1, "HEAD", c1, c1, c2, c1 };
+		const char *l[] = { "a1", "b1", "old", "a2", "b1", "a1" };
+		ck_assert_int_eq(mc_notes_append_many(&appended, repo, MC_NOTES_REF, t, l, 6,
+						      &gpg_signer), 0);
+		ck_assert_int_eq(appended, 3);
+	}
+	out = mc_test_git_out(dir, "notes", "--ref=maestro", "show", c1, NULL);
+	ck_assert_str_eq(out, "old\na1\na2");
+	free(out);
+	out = mc_test_git_out(dir, "notes", "--ref=maestro", "show", c2, NULL);
+	ck_assert_str_eq(out, "b1");
+	free(out);
+	/* one commit for the batch, signed, naming how many objects it annotated */
+	out = mc_test_git_out(dir, "rev-list", "--count", "refs/notes/maestro", NULL);
+	ck_assert_str_eq(out, "2");
+	free(out);
+	mc_test_git(dir, "verify-commit", "refs/notes/maestro", NULL);
+	out = mc_test_git_out(dir, "log", "-1", "--format=%s", "refs/notes/maestro", NULL);
+	ck_assert_str_eq(out, "Notes added by maestro to 2 objects");
+	free(out);
+
+	/* nothing new: no commit; a bad item or a failing signer: nothing written */
+	tip_before = mc_test_git_out(dir, "rev-parse", "refs/notes/maestro", NULL);
+	{
+		const char *t[] = { c1, c2 }, *l[] = { "a2", "b1" };
+		const char *bad_l[] = { "fine", "two\nlines" }, *bad_t[] = { c1, "no-such-rev" };
+		ck_assert_int_eq(mc_notes_append_many(&appended, repo, MC_NOTES_REF, t, l, 2,
+						      &gpg_signer), 0);
+		ck_assert_int_eq(appended, 0);
+		ck_assert_int_eq(mc_notes_append_many(&appended, repo, MC_NOTES_REF, t, l, 0,
+						      &gpg_signer), 0);
+		ck_assert_int_eq(appended, 0);
+		ck_assert_int_eq(mc_notes_append_many(&appended, repo, MC_NOTES_REF, t, bad_l, 2,
+						      &gpg_signer), MC_EINVAL);
+		ck_assert_ptr_nonnull(strstr(mc_error_message(), "line 2 of 2"));
+		ck_assert_int_eq(mc_notes_append_many(&appended, repo, MC_NOTES_REF, bad_t, bad_l, 1,
+						      &gpg_signer), 0);
+		ck_assert_int_eq(appended, 1); /* only the first item: "fine" on c1 */
+		free(tip_before);
+		tip_before = mc_test_git_out(dir, "rev-parse", "refs/notes/maestro", NULL);
+		bad_l[1] = "fine too";
+		ck_assert_int_eq(mc_notes_append_many(&appended, repo, MC_NOTES_REF, bad_t, bad_l, 2,
+						      &gpg_signer), MC_EINVAL);
+		ck_assert_ptr_nonnull(strstr(mc_error_message(), "no-such-rev"));
+		bad_t[1] = c2;
+		ck_assert_int_eq(mc_notes_append_many(&appended, repo, MC_NOTES_REF, bad_t, bad_l, 2,
+						      &failing), MC_EENV);
+		ck_assert_int_eq(appended, 0);
+	}
+	tip_after = mc_test_git_out(dir, "rev-parse", "refs/notes/maestro", NULL);
+	ck_assert_str_eq(tip_before, tip_after);
+	free(tip_before);
+	free(tip_after);
+
+	/* many targets in one batch fan out like single appends, and git reads them all */
+	make_objects(dir, ids, N);
+	for (i = 0; i < N; i++) {
+		snprintf(line[i], sizeof line[i], "{\"i\":%zu}", i);
+		targets[i] = ids[i];
+		lines[i] = line[i];
+	}
+	ck_assert_int_eq(mc_notes_append_many(&appended, repo, MC_NOTES_REF, targets, lines, N,
+					      &gpg_signer), 0);
+	ck_assert_int_eq(appended, N);
+	ck_assert_int_eq(sh(&out, dir, "git ls-tree refs/notes/maestro | awk '{print length($4)}' | "
+			    "sort -u"), 0);
+	ck_assert_str_eq(out, "2\n");
+	free(out);
+	ck_assert_int_eq(sh(&out, dir, "git notes --ref=maestro list | wc -l"), 0);
+	ck_assert_str_eq(out, "302\n");
+	free(out);
+	for (i = 0; i < N; i += 29) {
+		out = mc_test_git_out(dir, "notes", "--ref=maestro", "show", ids[i], NULL);
+		ck_assert_str_eq(out, line[i]);
+		free(out);
+	}
+	mc_test_git(dir, "verify-commit", "refs/notes/maestro", NULL);
+	ck_assert_int_eq(sh(NULL, dir, "git fsck --no-dangling >/dev/null 2>&1"), 0);
+	mc_repo_free(repo);
+	mc_test_rmtree(dir);
+	free(c1);
+	free(c2);
+	free(dir);
+}
+END_TEST
+
+START_TEST(append_many_rereads_a_moved_ref)
+{
+	char *dir = new_repo(), *c1 = mc_test_commit(dir, "c1"), *c2 = mc_test_commit(dir, "c2");
+	char *c3 = mc_test_commit(dir, "c3"), *out;
+	struct intruder in = { dir, c3, 0 };
+	mc_notes_signer signer = { intruding_sign, &in, "Maestro Bot", "bot@example.com" };
+	const char *t[] = { c1, c2 }, *l[] = { "one", "two" };
+	mc_repo *repo = open_repo(dir);
+	int appended = -1;
+
+	append_ok(1, repo, c1, "first", &gpg_signer);
+	ck_assert_int_eq(mc_notes_append_many(&appended, repo, MC_NOTES_REF, t, l, 2, &signer), 0);
+	ck_assert_int_eq(appended, 2);
+	ck_assert_int_eq(in.calls, 2);
+	out = mc_test_git_out(dir, "notes", "--ref=maestro", "show", c1, NULL);
+	ck_assert_str_eq(out, "first\none");
+	free(out);
+	out = mc_test_git_out(dir, "notes", "--ref=maestro", "show", c2, NULL);
+	ck_assert_str_eq(out, "two");
+	free(out);
+	out = mc_test_git_out(dir, "notes", "--ref=maestro", "show", c3, NULL);
+	ck_assert_str_eq(out, "intruder");
+	free(out);
+	out = mc_test_git_out(dir, "rev-list", "--count", "refs/notes/maestro", NULL);
+	ck_assert_str_eq(out, "3");
+	free(out);
+	mc_repo_free(repo);
+	mc_test_rmtree(dir);
+	free(c1);
+	free(c2);
+	free(c3);
+	free(dir);
+}
+END_TEST
+
 START_TEST(history_reports_changed_targets_and_signatures)
 {
 	char *dir = new_repo(), *c1 = mc_test_commit(dir, "c1"), *c2 = mc_test_commit(dir, "c2");
@@ -811,6 +946,8 @@ int main(void)
 	tcase_add_test(store, many_notes_fan_out_and_interoperate_with_git_notes);
 	tcase_add_test(store, a_ref_moved_underneath_is_reread_not_overwritten);
 	tcase_add_test(store, history_reports_changed_targets_and_signatures);
+	tcase_add_test(store, append_many_is_one_signed_commit_with_each_line_once);
+	tcase_add_test(store, append_many_rereads_a_moved_ref);
 	tcase_add_test(merge, merge_is_what_git_notes_merge_cat_sort_uniq_makes);
 	tcase_add_test(reliability, two_processes_appending_at_once_lose_nothing);
 	tcase_add_test(reliability, racing_a_plain_git_writer_loses_nothing);

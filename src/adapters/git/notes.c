@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -614,25 +615,95 @@ static void writers_unlock(int fd)
 
 /* ---- append ---- */
 
-/* The note text with line appended (after a newline the old text may lack). */
-static void append_text(mc_strbuf *out, const char *text, size_t len, const char *line)
+/* Add line to a note's text (after a newline the old text may lack). */
+static void add_line(mc_strbuf *note, const char *line)
 {
-	mc_strbuf_add(out, text, len);
-	if (len > 0 && text[len - 1] != '\n')
-		mc_strbuf_putc(out, '\n');
-	mc_strbuf_puts(out, line);
-	mc_strbuf_putc(out, '\n');
+	if (note->len > 0 && note->buf[note->len - 1] != '\n')
+		mc_strbuf_putc(note, '\n');
+	mc_strbuf_puts(note, line);
+	mc_strbuf_putc(note, '\n');
 }
 
-/* One read-modify-CAS round; *lost when the ref moved meanwhile. */
-static int append_once(int *appended, int *lost, git_repository *git, const char *ref,
-		       const char *hex, const char *line, const mc_notes_signer *signer)
+/* One line for the note of one target (its id already resolved). */
+typedef struct append_item {
+	char hex[HEXSZ + 1];
+	const char *line;
+} append_item;
+
+/* Items grouped by target, in the order given within a target (lines keep their order). */
+static int item_cmp(const void *x, const void *y)
 {
-	git_oid tip, blob, tree_id, commit;
+	const append_item *a = *(const append_item *const *)x, *b = *(const append_item *const *)y;
+	int c = strcmp(a->hex, b->hex);
+	return c ? c : (a < b ? -1 : a > b);
+}
+
+/*
+ * Append a group of lines for one target: its note in base (the tip's tree, NULL: none) with
+ * every line it does not hold yet (nor an earlier line of the group) added, put into the tree
+ * being built (*tree_id, updated; zero: empty). *added: lines appended (0: note unchanged).
+ */
+static int append_group(size_t *added, git_oid *tree_id, git_repository *git,
+			const git_tree *base, const append_item *const *group, size_t n)
+{
+	mc_strbuf note = MC_STRBUF_INIT;
 	git_tree *tree = NULL;
-	char *text = NULL, message[128];
-	size_t len = 0, left;
-	mc_strbuf next = MC_STRBUF_INIT;
+	git_oid blob;
+	char *text = NULL;
+	size_t len = 0, i, left;
+	int rc = read_note(&text, &len, git, base, group[0]->hex);
+
+	*added = 0;
+	if (rc == MC_ENOTFOUND)
+		rc = 0;
+	if (rc)
+		return rc;
+	mc_strbuf_add(&note, text, len);
+	free(text);
+	for (i = 0; i < n; i++) {
+		if (has_line(mc_strbuf_str(&note), note.len, group[i]->line, strlen(group[i]->line)))
+			continue;
+		add_line(&note, group[i]->line);
+		(*added)++;
+	}
+	if (!*added)
+		goto out;
+	if (git_blob_create_from_buffer(&blob, git, mc_strbuf_str(&note), note.len) != 0) {
+		rc = mc_repo_fail(MC_EGIT, "writing a note");
+		goto out;
+	}
+	if (!git_oid_is_zero(tree_id) && git_tree_lookup(&tree, git, tree_id) != 0) {
+		rc = mc_repo_fail(MC_EGIT, "reading the notes tree");
+		goto out;
+	}
+	rc = put_note(tree_id, &left, git, tree, group[0]->hex, 0, &blob);
+out:
+	git_tree_free(tree);
+	mc_strbuf_release(&note);
+	return rc;
+}
+
+/* "Notes added by maestro to <id>" for one target, "… to N objects" for more. */
+static void append_message(char *out, size_t size, const append_item *const *sorted, size_t n)
+{
+	size_t i, targets = n > 0;
+	for (i = 1; i < n; i++)
+		targets += strcmp(sorted[i - 1]->hex, sorted[i]->hex) != 0;
+	if (targets == 1)
+		snprintf(out, size, "Notes added by maestro to %s\n", sorted[0]->hex);
+	else
+		snprintf(out, size, "Notes added by maestro to %zu objects\n", targets);
+}
+
+/* One read-modify-CAS round for every item (sorted by target), in one signed commit or
+ * none when every line is already there; *lost when the ref moved meanwhile. */
+static int append_once(int *appended, int *lost, git_repository *git, const char *ref,
+		       const append_item *const *sorted, size_t n, const mc_notes_signer *signer)
+{
+	git_oid tip, tree_id, commit;
+	git_tree *tree = NULL;
+	char message[128];
+	size_t start, end, added, total = 0;
 	int exists, rc;
 
 	*appended = *lost = 0;
@@ -640,27 +711,26 @@ static int append_once(int *appended, int *lost, git_repository *git, const char
 		return rc;
 	if (exists && (rc = commit_tree(&tree, git, &tip)) != 0)
 		return rc;
-	rc = read_note(&text, &len, git, tree, hex);
-	if (rc == MC_ENOTFOUND)
-		rc = 0;
-	if (rc || has_line(text, len, line, strlen(line)))
-		goto out;
-	append_text(&next, text, len, line);
-	if (git_blob_create_from_buffer(&blob, git, next.buf, next.len) != 0) {
-		rc = mc_repo_fail(MC_EGIT, "writing a note");
-		goto out;
+	if (tree)
+		git_oid_cpy(&tree_id, git_tree_id(tree));
+	else
+		memset(&tree_id, 0, sizeof tree_id);
+	for (start = 0; start < n && !rc; start = end) {
+		for (end = start + 1; end < n && !strcmp(sorted[end]->hex, sorted[start]->hex); end++)
+			;
+		rc = append_group(&added, &tree_id, git, tree, sorted + start, end - start);
+		total += added;
 	}
-	if ((rc = put_note(&tree_id, &left, git, tree, hex, 0, &blob)) != 0)
+	if (rc || total == 0)
 		goto out;
-	snprintf(message, sizeof message, "Notes added by maestro to %s\n", hex);
+	append_message(message, sizeof message, sorted, n);
 	rc = create_signed_commit(&commit, git, &tree_id, exists ? &tip : NULL, exists ? 1 : 0,
 				  message, signer);
 	if (!rc)
 		rc = move_ref(lost, git, ref, &commit, exists ? &tip : NULL, "notes: append");
-	*appended = !rc && !*lost;
+	if (!rc && !*lost)
+		*appended = (int)total;
 out:
-	mc_strbuf_release(&next);
-	free(text);
 	git_tree_free(tree);
 	return rc;
 }
@@ -672,28 +742,79 @@ static int check_signer(const mc_notes_signer *signer)
 	return 0;
 }
 
-int mc_notes_append(int *appended, mc_repo *repo, const char *ref, const char *target,
-		    const char *line, const mc_notes_signer *signer)
+/* Append items under the writers' lock, by compare-and-swap, retrying a lost race. what
+ * names the notes for the message when every attempt is lost. */
+static int append_items(int *appended, git_repository *git, const char *ref,
+			append_item *items, size_t n, const mc_notes_signer *signer,
+			const char *what)
 {
-	git_repository *git = mc_repo_git(repo);
-	char hex[HEXSZ + 1];
-	int attempt, lost = 0, rc, lock;
+	const append_item **sorted = mc_xcalloc(n ? n : 1, sizeof *sorted);
+	size_t i;
+	int attempt, lost = 0, rc = 0, lock;
 
-	*appended = 0;
-	if ((rc = check_signer(signer)) != 0 || (rc = check_line(line)) != 0 ||
-	    (rc = resolve_target(hex, git, target)) != 0)
-		return rc;
+	for (i = 0; i < n; i++)
+		sorted[i] = &items[i];
+	qsort(sorted, n, sizeof *sorted, item_cmp);
 	for (attempt = 0; attempt < MAX_TRIES; attempt++) {
 		if (attempt > 0)
 			backoff(attempt);
 		lock = writers_lock(git);
-		rc = append_once(appended, &lost, git, ref, hex, line, signer);
+		rc = append_once(appended, &lost, git, ref, sorted, n, signer);
 		writers_unlock(lock);
 		if (rc || !lost)
-			return rc;
+			break;
 	}
-	return mc_error_set(MC_EGIT, "%s kept moving: another writer won all %d attempts to "
-			    "append to the note of %s", ref, MAX_TRIES, hex);
+	free(sorted);
+	if (lost && !rc)
+		return mc_error_set(MC_EGIT, "%s kept moving: another writer won all %d attempts to "
+				    "append to %s", ref, MAX_TRIES, what);
+	return rc;
+}
+
+int mc_notes_append(int *appended, mc_repo *repo, const char *ref, const char *target,
+		    const char *line, const mc_notes_signer *signer)
+{
+	git_repository *git = mc_repo_git(repo);
+	append_item item;
+	char what[64];
+	int rc;
+
+	*appended = 0;
+	if ((rc = check_signer(signer)) != 0 || (rc = check_line(line)) != 0 ||
+	    (rc = resolve_target(item.hex, git, target)) != 0)
+		return rc;
+	item.line = line;
+	snprintf(what, sizeof what, "the note of %s", item.hex);
+	return append_items(appended, git, ref, &item, 1, signer, what);
+}
+
+int mc_notes_append_many(int *appended, mc_repo *repo, const char *ref,
+			 const char *const *targets, const char *const *lines, size_t n,
+			 const mc_notes_signer *signer)
+{
+	git_repository *git = mc_repo_git(repo);
+	append_item *items;
+	char what[64];
+	size_t i;
+	int rc;
+
+	*appended = 0;
+	if ((rc = check_signer(signer)) != 0)
+		return rc;
+	if (n > INT_MAX)
+		return mc_error_set(MC_ELIMIT, "%zu note lines in one append; at most %d", n, INT_MAX);
+	items = mc_xcalloc(n ? n : 1, sizeof *items);
+	for (i = 0; i < n && !rc; i++) {
+		items[i].line = lines[i];
+		if ((rc = check_line(lines[i])) != 0 ||
+		    (rc = resolve_target(items[i].hex, git, targets[i])) != 0)
+			rc = mc_error_wrap(rc, "line %zu of %zu", i + 1, n);
+	}
+	snprintf(what, sizeof what, "%zu note lines", n);
+	if (!rc && n > 0)
+		rc = append_items(appended, git, ref, items, n, signer, what);
+	free(items);
+	return rc;
 }
 
 /* ---- reading ---- */

@@ -40,6 +40,18 @@ typedef struct mc_notes_signer {
 int mc_notes_append(int *appended, mc_repo *repo, const char *ref, const char *target,
 		    const char *line, const mc_notes_signer *signer);
 
+/*
+ * mc_notes_append for many lines at once, in one signed notes commit: lines[i] goes to the
+ * note of targets[i] (targets may repeat; the lines of one target keep their order). A line
+ * its note already holds, or that an earlier item gives the same target, is skipped;
+ * *appended is how many lines were appended (no commit at all when none). Every line and
+ * target is checked before anything is written (MC_EINVAL/MC_ELIMIT naming the item); the
+ * same lock, compare-and-swap and retries as mc_notes_append.
+ */
+int mc_notes_append_many(int *appended, mc_repo *repo, const char *ref,
+			 const char *const *targets, const char *const *lines, size_t n,
+			 const mc_notes_signer *signer);
+
 /* The note's lines for target at ref's tip (or at a given notes commit with mc_notes_read_at);
  * MC_ENOTFOUND when no note (or no ref). Empty lines are skipped. lines are malloc'd; free
  * with mc_notes_lines_free. */
