@@ -22,6 +22,8 @@ typedef struct mc_evidence_options {
 	const char *const *pins;      /* fingerprints accepted besides evidence.pinned_keys */
 	size_t npins;
 	const char *ref;              /* NULL: refs/notes/maestro */
+	unsigned threads;             /* gpg operations at once when signing or verifying many
+				       * records (each is a gpg process): 0 = automatic, 1 = serial */
 } mc_evidence_options;
 
 typedef struct mc_evidence mc_evidence;
@@ -41,6 +43,36 @@ const char *mc_evidence_signer(const mc_evidence *ev);
  * (mc_evidence_same_record) is not appended again: *appended = 0. */
 int mc_evidence_record(int *appended, mc_evidence *ev, enum mc_evidence_kind kind,
 		       const char *subject_name, const char *commit, struct json_object *predicate);
+
+/* One record for mc_evidence_record_many. */
+typedef struct mc_evidence_item {
+	enum mc_evidence_kind kind;
+	const char *commit;              /* the commit's full id */
+	struct json_object *predicate;   /* borrowed */
+} mc_evidence_item;
+
+/*
+ * Record many predicates in one notes commit: one DSSE envelope per record (signed
+ * several at a time, see mc_evidence_options.threads), all appended together with
+ * mc_notes_append_many. A record already in its commit's note, or earlier in items,
+ * is skipped; *appended counts the records written. Every statement is built and
+ * checked before anything is signed; nothing is written when any signature fails.
+ */
+int mc_evidence_record_many(int *appended, mc_evidence *ev, const char *subject_name,
+			    const mc_evidence_item *items, size_t n);
+
+/* Where recording spent its time so far (seconds of wall time, summed over calls). */
+typedef struct mc_evidence_stats {
+	double check_s;          /* building statements and checking them against the schemas */
+	double dedup_s;          /* the duplicate check: reading notes, comparing records */
+	double envelope_sign_s;  /* signing DSSE envelopes */
+	double notes_s;          /* appending to the notes (lock, git reads and object writes,
+				  * the notes commit's signature, the ref update) */
+	double commit_sign_s;    /* of notes_s: signing notes commits */
+	unsigned long envelopes; /* envelopes signed */
+	unsigned long commits;   /* notes commits signed */
+} mc_evidence_stats;
+const mc_evidence_stats *mc_evidence_get_stats(const mc_evidence *ev);
 
 /* One record of a note, decoded and checked. */
 typedef struct mc_evidence_entry {
@@ -66,6 +98,10 @@ typedef struct mc_evidence_report {
  * removes a line any parent had; the ref never moved backwards or sideways (its
  * reflog); and every record in the notes of targets (commit ids; NULL = every
  * annotated commit) verifies. The first failure is MC_EVERIFY naming the object.
+ * Signatures are checked several at a time (mc_evidence_options.threads), each thread
+ * with its own gpg context; git is read on the calling thread only. The failure
+ * reported is the one a serial check meets first: notes commits newest first, then
+ * records by commit id and line.
  */
 int mc_evidence_verify(mc_evidence_report *report, mc_evidence *ev, const char *const *targets,
 		       size_t ntargets);
