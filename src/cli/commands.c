@@ -7,6 +7,7 @@ extern const struct mc_command mc_cmd_help;
 extern const struct mc_command mc_cmd_version;
 extern const struct mc_command mc_cmd_hook;
 extern const struct mc_command mc_cmd_hooks;
+extern const struct mc_command mc_cmd_plan;
 extern const struct mc_command mc_cmd_review;
 extern const struct mc_command mc_cmd_risk;
 
@@ -16,6 +17,7 @@ const struct mc_command *const mc_commands[] = {
 	&mc_cmd_help,
 	&mc_cmd_hook,
 	&mc_cmd_hooks,
+	&mc_cmd_plan,
 	&mc_cmd_review,
 	&mc_cmd_risk,
 	&mc_cmd_version,

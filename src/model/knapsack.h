@@ -80,7 +80,9 @@ typedef struct mc_knapsack_result {
 	double gap;             /* (upper_bound - objective) / upper_bound, 0 when both are 0 */
 	int proven_optimal;
 	enum mc_knapsack_stop stop;
-	const char *method;     /* "branch-and-bound", "heuristic", "greedy-ratio", "greedy-sprint" */
+	const char *method;     /* "branch-and-bound", "heuristic", "lp-bound" (the heuristic plan
+	                         * met the bound: proven with no branching), "greedy-ratio",
+	                         * "greedy-sprint" */
 	size_t nodes;           /* branch-and-bound nodes explored */
 	size_t core;            /* items left free after pins, exclusions and reduced-cost fixing */
 	double seconds;
