@@ -368,9 +368,10 @@ static int plan_orlib(const struct options *o)
 	last = f.count;
 	if (o->instance) {
 		if (o->instance > f.count) {
+			size_t count = f.count;
 			mc_orlib_free(&f);
 			return mc_cli_usage("plan", "--instance %zu: %s holds %zu instance(s)",
-					    o->instance, o->orlib, f.count);
+					    o->instance, o->orlib, count);
 		}
 		first = o->instance - 1;
 		last = o->instance;
