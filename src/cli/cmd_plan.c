@@ -331,7 +331,7 @@ static int plan_items(const struct options *o)
 
 static int problem_from_orlib(mc_knapsack **out, const mc_orlib_instance *in)
 {
-	char names[MC_ORLIB_MAX_DIMS][16], id[24];
+	char names[MC_ORLIB_MAX_DIMS][24], id[24];
 	const char *np[MC_ORLIB_MAX_DIMS];
 	double costs[MC_ORLIB_MAX_DIMS];
 	size_t i, j;
