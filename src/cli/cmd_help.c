@@ -24,8 +24,9 @@ static void print_overview(FILE *out)
 		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n"
 		     "Not built yet, so not in this binary: the forge daemon (webhooks, polling,\n"
-		     "PR comments), the release-train planner, agent negotiation,\n"
-		     "counterfactual simulation and the shadow canary.\n\n%s",
+		     "PR comments), planning the live portfolio into release trains (maestro\n"
+		     "plan solves given item lists only), agent negotiation, counterfactual\n"
+		     "simulation and the shadow canary.\n\n%s",
 		exit_status_text);
 }
 
