@@ -27,8 +27,12 @@
 #include "util/strbuf.h"
 
 #define HEXSZ 40
-/* Bounded retries of a compare-and-swap lost to another writer. */
-#define MAX_TRIES 50
+/* Retries of a compare-and-swap lost to another writer: at least MIN_TRIES, and more
+ * while RETRY_SECONDS have not passed. A count alone is not enough: a writer outside
+ * maestro's lock that updates the ref faster than we can sign (a slow gpg, a loaded
+ * machine) wins every one of a few dozen attempts, yet stops eventually. */
+#define MIN_TRIES 50
+#define RETRY_SECONDS 30
 /* A tree level holding more flat notes than this is split into 2-character directories. */
 #define FANOUT_AT 256
 /* How long a writer waits for the local writers' lock before going on without it. */
@@ -563,6 +567,19 @@ static int move_ref(int *lost, git_repository *git, const char *ref, const git_o
 	return 0;
 }
 
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Whether to try again after `attempts` lost races since start. */
+static int keep_trying(int attempts, const struct timespec *start)
+{
+	return attempts < MIN_TRIES || seconds_since(start) < RETRY_SECONDS;
+}
+
 /* A short random sleep before retry `attempt`, growing with it, so that writers that
  * collided do not collide again in step. */
 static void backoff(int attempt)
@@ -749,13 +766,15 @@ static int append_items(int *appended, git_repository *git, const char *ref,
 			const char *what)
 {
 	const append_item **sorted = mc_xcalloc(n ? n : 1, sizeof *sorted);
+	struct timespec start;
 	size_t i;
 	int attempt, lost = 0, rc = 0, lock;
 
 	for (i = 0; i < n; i++)
 		sorted[i] = &items[i];
 	qsort(sorted, n, sizeof *sorted, item_cmp);
-	for (attempt = 0; attempt < MAX_TRIES; attempt++) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (attempt = 0; keep_trying(attempt, &start); attempt++) {
 		if (attempt > 0)
 			backoff(attempt);
 		lock = writers_lock(git);
@@ -766,8 +785,8 @@ static int append_items(int *appended, git_repository *git, const char *ref,
 	}
 	free(sorted);
 	if (lost && !rc)
-		return mc_error_set(MC_EGIT, "%s kept moving: another writer won all %d attempts to "
-				    "append to %s", ref, MAX_TRIES, what);
+		return mc_error_set(MC_EGIT, "%s kept moving: another writer won all %d attempts "
+				    "in %d s to append to %s", ref, attempt, RETRY_SECONDS, what);
 	return rc;
 }
 
@@ -1194,13 +1213,15 @@ int mc_notes_merge(int *result, mc_repo *repo, const char *ref, const char *thei
 {
 	git_repository *git = mc_repo_git(repo);
 	git_oid their_id;
+	struct timespec start;
 	int attempt, lost = 0, rc, lock;
 
 	*result = 0;
 	if ((rc = check_signer(signer)) != 0 ||
 	    (rc = mc_repo_resolve_commit(&their_id, repo, theirs)) != 0)
 		return rc;
-	for (attempt = 0; attempt < MAX_TRIES; attempt++) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (attempt = 0; keep_trying(attempt, &start); attempt++) {
 		if (attempt > 0)
 			backoff(attempt);
 		lock = writers_lock(git);
@@ -1210,6 +1231,6 @@ int mc_notes_merge(int *result, mc_repo *repo, const char *ref, const char *thei
 			return rc;
 	}
 	*result = 0;
-	return mc_error_set(MC_EGIT, "%s kept moving: another writer won all %d attempts to "
-			    "merge %s", ref, MAX_TRIES, theirs);
+	return mc_error_set(MC_EGIT, "%s kept moving: another writer won all %d attempts in %d s "
+			    "to merge %s", ref, attempt, RETRY_SECONDS, theirs);
 }
