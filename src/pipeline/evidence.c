@@ -80,11 +80,11 @@ static int choose_signing_key(char **out, mc_evidence *ev, const mc_config *cfg,
 				    ".maestro/config.json or git config user.signingkey "
 				    "(maestro evidence keygen makes one)");
 	if (!is_fingerprint(*out)) {
-		rc = mc_error_set(MC_EENV, "signing key '%.60s' is not a fingerprint (40 hex digits): "
-				  "give the full fingerprint (gpg --list-secret-keys --with-colons)",
-				  *out);
+		/* git's user.signingkey is often a key id or an email: find the one key it names. */
+		char fpr[41];
+		rc = mc_gpg_find_secret_key(fpr, opt ? opt->gnupghome : NULL, *out);
 		free(*out);
-		*out = NULL;
+		*out = rc ? NULL : mc_xstrdup(fpr);
 		return rc;
 	}
 	return 0;

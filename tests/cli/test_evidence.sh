@@ -102,6 +102,19 @@ git -C "$scratch/t" update-ref refs/notes/maestro refs/notes/maestro~1
 expect_exit 1 "a rewritten notes ref" "$MAESTRO" evidence verify -C "$scratch/t"
 grep -q "was rewritten" <<<"$err" || fail "rewrite not detected: $err"
 
+# --- user.signingkey as git users often write it: an email or a key id
+tamper_copy
+git -C "$scratch/t" config user.signingkey "bot@example.com"
+echo "by email" >>"$scratch/t/README.md"
+commit_all "$scratch/t" "Signed by a key named by its email"
+expect_exit 0 "a signing key named by email" "$MAESTRO" review -C "$scratch/t" main..feature
+grep -q "signed by $key" <<<"$err" || fail "the email did not resolve to the key: $err"
+git -C "$scratch/t" config user.signingkey "${key: -16}"
+echo "by key id" >>"$scratch/t/README.md"
+commit_all "$scratch/t" "Signed by a key named by its long id"
+expect_exit 0 "a signing key named by its long key id" "$MAESTRO" review -C "$scratch/t" main..feature
+grep -q "signed by $key" <<<"$err" || fail "the key id did not resolve to the key: $err"
+
 # --- a key that cannot sign: one clear line, nothing written
 tamper_copy
 git -C "$scratch/t" config user.signingkey 0123456789ABCDEF0123456789ABCDEF01234567

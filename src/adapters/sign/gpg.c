@@ -635,3 +635,37 @@ int mc_gpg_keygen(char fpr[41], const char *gnupghome, const char *userid, unsig
 	gpgme_release(ctx);
 	return 0;
 }
+
+int mc_gpg_find_secret_key(char fpr[41], const char *gnupghome, const char *spec)
+{
+	gpg_err_code_t failure = 0;
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t key;
+	char *home;
+	size_t n = 0;
+	int rc;
+
+	fpr[0] = '\0';
+	if ((rc = new_context(&ctx, gnupghome, &failure)) != 0)
+		return rc;
+	home = effective_home(gnupghome);
+	if (gpgme_op_keylist_start(ctx, spec, 1) == 0) {
+		while (gpgme_op_keylist_next(ctx, &key) == 0) {
+			if (n++ == 0 && key->subkeys && key->subkeys->fpr &&
+			    is_fingerprint(key->subkeys->fpr))
+				copy_fingerprint_upper(fpr, key->subkeys->fpr);
+			gpgme_key_unref(key);
+		}
+		gpgme_op_keylist_end(ctx);
+	}
+	if (n == 0 || !fpr[0])
+		rc = mc_error_set(MC_EENV, "no secret key matches '%.80s' in GNUPGHOME=%s", spec, home);
+	else if (n > 1)
+		rc = mc_error_set(MC_EENV, "'%.80s' matches %zu secret keys in GNUPGHOME=%s; give the "
+				  "fingerprint of the one to sign with", spec, n, home);
+	if (rc)
+		fpr[0] = '\0';
+	free(home);
+	gpgme_release(ctx);
+	return rc;
+}

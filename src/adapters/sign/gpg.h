@@ -28,6 +28,10 @@ const char *mc_gpg_signing_fingerprint(const mc_gpg *g); /* NULL when verify-onl
 int mc_gpg_sign(mc_gpg *g, const void *data, size_t len, int armor, char **sig, size_t *siglen);
 /* Verify a detached signature. Succeeds only when there is exactly one signature, it is GOOD (GPGME's summary/status says valid-by-crypto: status GPG_ERR_NO_ERROR, not expired/revoked key at signing time as GPGME reports), AND the signing key's fingerprint (primary key or the subkey that signed — match either against the pin list, case-insensitive) is one of pinned[0..npinned). Local trust (VALID bit/ownertrust) is ignored entirely. fpr receives the signer's primary-key fingerprint (40 hex, uppercase). Failure: MC_EVERIFY with a reason ("bad signature", "signed by 1234… which is not pinned", "no signature"). */
 int mc_gpg_verify(mc_gpg *g, const void *data, size_t len, const void *sig, size_t siglen, const char *const *pinned, size_t npinned, char fpr[41]);
+/* The primary fingerprint of the one secret key that spec names (a fingerprint, a key
+ * id such as git's user.signingkey often holds, a user id or an email). None or more
+ * than one is MC_EENV saying so. */
+int mc_gpg_find_secret_key(char fpr[41], const char *gnupghome, const char *spec);
 /* Make a new signing key without passphrase in gnupghome (ed25519 sign-only, or rsa3072 if ed25519 is unavailable), expires after expire_days (0 = never). userid like "Maestro Bot <maestro@example.com>". */
 int mc_gpg_keygen(char fpr[41], const char *gnupghome, const char *userid, unsigned expire_days);
 
