@@ -12,6 +12,7 @@
 #include "adapters/store/db.h"
 #include "model/card.h"
 #include "pipeline/evidence.h"
+#include "pipeline/portfolio.h"
 #include "model/config.h"
 #include "model/policy.h"
 #include "model/risk.h"
@@ -281,9 +282,30 @@ static int record_card(struct run *r, mc_review *out)
 	return rc ? mc_error_wrap(rc, "recording the card") : 0;
 }
 
+/* The change is a work item of the portfolio, kept in the history cache's file. Like
+ * the cache it is a convenience: when it cannot be stored the review still stands. */
+static void refresh_portfolio(struct run *r, mc_review *out, time_t now)
+{
+	char *id;
+
+	if (r->opt->no_portfolio || r->opt->no_cache)
+		return;
+	if (!out->cache_path) {
+		mc_log(MC_LOG_WARN, "portfolio not refreshed: its store is unavailable", NULL);
+		return;
+	}
+	id = mc_portfolio_local_id(r->repo, r->facts.range.spec, r->facts.range.head);
+	if (mc_portfolio_refresh(r->store, id, r->facts.commits[0].summary, out->card,
+				 r->score.llm_usd, r->score.ci_minutes, (int64_t)now) != 0)
+		mc_log(MC_LOG_WARN, "portfolio not refreshed", "item", id, "error",
+		       mc_error_message(), NULL);
+	free(id);
+}
+
 static int run_stages(struct run *r, mc_review *out)
 {
 	mc_facts_options fo = { 0 };
+	time_t now;
 	int rc;
 
 	if ((rc = mc_repo_open(&r->repo, r->opt->repo_path ? r->opt->repo_path : ".")) != 0)
@@ -310,10 +332,12 @@ static int run_stages(struct run *r, mc_review *out)
 	mc_score_compute(&r->score, &r->cfg, &r->signals, &r->facts.features, mc_risk_default());
 	evaluate_policy(r);
 	out->passed = r->verdict.passed;
-	out->card = build_card(r, r->opt->now ? r->opt->now : time(NULL));
-	if ((rc = render_card(out)) != 0)
+	now = r->opt->now ? r->opt->now : time(NULL);
+	out->card = build_card(r, now);
+	if ((rc = render_card(out)) != 0 || (rc = record_card(r, out)) != 0)
 		return rc;
-	return record_card(r, out);
+	refresh_portfolio(r, out, now);
+	return 0;
 }
 
 int mc_review_run(mc_review *out, const mc_review_options *opt)

@@ -23,6 +23,7 @@ typedef struct mc_review_options {
 	size_t nlabels;
 	int no_cache;                 /* mine history into memory only, leave the cache alone */
 	int no_record;                /* do not record the card as signed evidence */
+	int no_portfolio;             /* do not store the change as a portfolio work item */
 	time_t now;                   /* the card's generation time; 0 means time(NULL) */
 } mc_review_options;
 
@@ -43,6 +44,9 @@ typedef struct mc_review {
  * as signed evidence about the head commit when the configuration asks for it
  * (evidence.record) and a signing key is configured; a configured key that cannot
  * sign is an error (MC_EENV), no key at all only a note in evidence_note.
+ * A reviewed change is then stored as a work item of the portfolio
+ * (pipeline/portfolio.h) in the history cache's file, unless no_portfolio or
+ * no_cache (which leaves that file alone); failing to store it is a warning.
  */
 int mc_review_run(mc_review *out, const mc_review_options *opt);
 void mc_review_free(mc_review *review);

@@ -33,6 +33,26 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (path_id, commit_id)) WITHOUT ROWID;"
 	"CREATE INDEX hc_touch_commit ON hc_touch(commit_id, path_id);"
 	"CREATE TABLE hc_tip (oid TEXT PRIMARY KEY, mined_at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 2: the portfolio of work items (portfolio.c). Ids are plain strings: a branch name
+	 * for local reviews, "owner/repo#123" for a forge's pull requests. */
+	"CREATE TABLE pf_item (id TEXT PRIMARY KEY, title TEXT NOT NULL, head TEXT NOT NULL,"
+	"  base TEXT NOT NULL, repository TEXT NOT NULL, value_usd REAL NOT NULL,"
+	"  expected_value_usd REAL NOT NULL, risk REAL NOT NULL,"
+	"  priority INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),"
+	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX pf_item_rank ON pf_item(state, expected_value_usd DESC, id);"
+	"CREATE TABLE pf_component (item_id TEXT NOT NULL REFERENCES pf_item(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('value', 'cost')),"
+	"  usd REAL NOT NULL, PRIMARY KEY (item_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE pf_cost (item_id TEXT NOT NULL REFERENCES pf_item(id) ON DELETE CASCADE,"
+	"  dimension TEXT NOT NULL, amount REAL NOT NULL,"
+	"  PRIMARY KEY (item_id, dimension)) WITHOUT ROWID;"
+	"CREATE TABLE pf_priority_override (id INTEGER PRIMARY KEY,"
+	"  item_id TEXT NOT NULL REFERENCES pf_item(id) ON DELETE CASCADE,"
+	"  who TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT NOT NULL CHECK (reason <> ''),"
+	"  before_priority INTEGER NOT NULL, after_priority INTEGER NOT NULL);"
+	"CREATE INDEX pf_priority_override_item ON pf_priority_override(item_id, id);",
 };
 
 int mc_store_schema_version(void)

@@ -1,0 +1,61 @@
+/*
+ * The portfolio between the review pipeline, the store and the planner: which
+ * work item a reviewed change is, the item a Decision Card describes (stored
+ * after every review), where a repository keeps its portfolio, and the open
+ * items as knapsack items for `maestro plan`.
+ */
+#ifndef MC_PIPELINE_PORTFOLIO_H
+#define MC_PIPELINE_PORTFOLIO_H
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "adapters/git/repo.h"
+#include "adapters/store/portfolio.h"
+#include "model/knapsack.h"
+
+/* The budget dimensions a review measures: LLM dollars and CI minutes. */
+#define MC_PORTFOLIO_DIM_USD "usd"
+#define MC_PORTFOLIO_DIM_CI "ci"
+
+/* Weight per priority step, and the least weight a low priority can bring an item to. */
+#define MC_PORTFOLIO_WEIGHT_STEP 0.25
+#define MC_PORTFOLIO_WEIGHT_MIN 0.25
+
+/*
+ * The work item id of a change reviewed locally as range_spec ("A..B", "A...B", "R"
+ * meaning R..HEAD): the local branch its head side names (HEAD on a branch is that
+ * branch), else head_oid. free() it.
+ */
+char *mc_portfolio_local_id(mc_repo *repo, const char *range_spec, const char *head_oid);
+
+/*
+ * Store the work item a Decision Card describes under id: title, head, base and
+ * repository from subject, components, value and expected value from roi, risk from
+ * risk.probability, and the costs llm_usd ("usd") and ci_minutes ("ci").
+ */
+int mc_portfolio_refresh(mc_store *store, const char *id, const char *title,
+			 struct json_object *card, double llm_usd, double ci_minutes, int64_t now);
+
+/*
+ * Open the store holding a repository's portfolio (<common git dir>/maestro/cache.db,
+ * beside the history cache). With create 0, a repository without one is
+ * MC_ENOTFOUND (nothing reviewed yet) and nothing is written.
+ */
+int mc_portfolio_open_store(mc_store **out, const char *repo_path, int create);
+
+/* An item's planning weight: 1 + 0.25 * priority, at least 0.25, so each step of
+ * priority moves an item's weighted value by a quarter and no override zeroes it
+ * (a hold is a pin, not a priority). */
+double mc_portfolio_weight(int priority);
+
+/*
+ * Add the open items to k as knapsack items: value = value_usd, a cost in each of k's
+ * dimensions the item has by that name (0 in the others; costs in dimensions k does
+ * not have are not planned), weight = mc_portfolio_weight(priority). An item with a
+ * negative value (never from a review) is refused by mc_knapsack_add_item, naming it.
+ * *nadded (may be NULL) receives how many were added.
+ */
+int mc_portfolio_items(mc_knapsack *k, mc_store *store, size_t *nadded);
+
+#endif
