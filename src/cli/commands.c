@@ -8,6 +8,7 @@ extern const struct mc_command mc_cmd_version;
 extern const struct mc_command mc_cmd_hook;
 extern const struct mc_command mc_cmd_hooks;
 extern const struct mc_command mc_cmd_plan;
+extern const struct mc_command mc_cmd_portfolio;
 extern const struct mc_command mc_cmd_review;
 extern const struct mc_command mc_cmd_risk;
 
@@ -18,6 +19,7 @@ const struct mc_command *const mc_commands[] = {
 	&mc_cmd_hook,
 	&mc_cmd_hooks,
 	&mc_cmd_plan,
+	&mc_cmd_portfolio,
 	&mc_cmd_review,
 	&mc_cmd_risk,
 	&mc_cmd_version,
