@@ -336,8 +336,10 @@ static void explain_crowded_out(mc_train_left_out *x, const struct ledger *l, si
 		x->text = mc_strbuf_detach(&sb);
 		return;
 	}
+	/* The train's set is worth more than any set with this item in it; pins are given. */
 	mc_strbuf_printf(&sb, " after %s work (",
-			 pinned == x->ndisplaced_by ? "pinned-in" : "higher-value");
+			 pinned == x->ndisplaced_by ? "pinned-in"
+			 : pinned ? "pinned-in and higher-value" : "higher-value");
 	for (k = 0; k < x->ndisplaced_by && k < LIST_IN_TEXT; k++)
 		mc_strbuf_printf(&sb, "%s%s", k ? ", " : "", mc_train_item_id(t, x->displaced_by[k]));
 	users = count_users(l, w, d);
