@@ -145,6 +145,10 @@ const char *mc_train_window_name(const mc_train *t, size_t window)
 {
 	return window < t->nwin ? t->win_name[window] : NULL;
 }
+enum mc_knapsack_pin mc_train_item_pin(const mc_train *t, size_t item)
+{
+	return item < t->n ? (enum mc_knapsack_pin)t->pin[item] : MC_KNAPSACK_FREE;
+}
 long mc_train_find_dim(const mc_train *t, const char *name)
 {
 	return mc_knapsack_find_dim(t->catalog, name);

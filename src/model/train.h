@@ -110,6 +110,7 @@ size_t mc_train_windows(const mc_train *t);
 const char *mc_train_item_id(const mc_train *t, size_t item);
 const char *mc_train_dim_name(const mc_train *t, size_t dim);
 const char *mc_train_window_name(const mc_train *t, size_t window);
+enum mc_knapsack_pin mc_train_item_pin(const mc_train *t, size_t item);
 long mc_train_find_dim(const mc_train *t, const char *name);
 
 /*
