@@ -105,6 +105,9 @@ static int parse_train_budget(struct options *o, struct train_window *w, unsigne
 	size_t nlen;
 	long d;
 	int bad;
+	if (len == 0)
+		return mc_cli_usage("plan", "--train %s: an empty budget (two commas, or one at the "
+				    "end)", w->name);
 	if (!eq || eq == part)
 		return mc_cli_usage("plan", "--train %s: each budget is DIM=AMOUNT (usd=100), not '%.*s'",
 				    w->name, (int)len, part);

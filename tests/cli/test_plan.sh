@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `maestro plan`: a hand-checked item list in text and JSON (pins, weights, an item over
 # budget, the sprint greedy beside it), OR-Library's mknap1 with every optimum proven,
-# bad documents and options (exit 2, one line naming the problem), and plain
-# `maestro plan`, which says that planning the live portfolio is not built yet.
+# bad documents and options (exit 2, one line naming the problem), plain
+# `maestro plan`, which says that planning the live portfolio is not built yet, and
+# release trains (--train): a hand-checked schedule in text and JSON with every
+# reason an item is left out, a pinned item that fits no train, bad --train options.
 . "$(dirname "$0")/lib.sh"
 shared=${MAESTRO_SHARED_DATA:?MAESTRO_SHARED_DATA is not set}
 mknap1=$shared/mknap/mknap1.txt
@@ -89,4 +91,98 @@ if expect_exit 0 "zero budget" "$MAESTRO" plan --items "$scratch/zero.json" --bu
 	printf '%s\n' "$out" | jq -e '.plan.chosen == ["free"] and .plan.left_out[0].id == "paid"' >/dev/null ||
 		fail "zero budget: $out"
 fi
+# 6. Release trains. May (usd 10, ci 20), then June (usd 7, ci 100):
+#    g is pinned in and needs 50 ci: only June holds it. May's best over the rest is a + c
+#    (100); June's over b, d beside g is b (50 + 5), 1 usd idle. d fits June alone but
+#    finds 1 usd there; e is too large; f is held; h needs more than May in ci and more
+#    than June in usd.
+cat >"$scratch/train.json" <<'JSON'
+{"items": [
+ {"id": "a", "value": 60, "costs": {"usd": 6, "ci": 10}},
+ {"id": "b", "value": 50, "costs": {"usd": 5}},
+ {"id": "c", "value": 40, "costs": {"usd": 4}},
+ {"id": "d", "value": 30, "costs": {"usd": 5}},
+ {"id": "e", "value": 100, "costs": {"usd": 20}},
+ {"id": "f", "value": 10, "costs": {"usd": 1}, "pinned": "out"},
+ {"id": "g", "value": 5, "costs": {"usd": 1, "ci": 50}, "pinned": "in"},
+ {"id": "h", "value": 70, "costs": {"usd": 8, "ci": 30}}
+]}
+JSON
+trains=(--train 'May:usd=10,ci=20' --train 'June:ci=100,usd=7')
+if expect_exit 0 "trains, text" "$MAESTRO" plan --items "$scratch/train.json" "${trains[@]}"; then
+	t=$out
+	printf '%s\n' "$t" | grep -q "^release trains: 2 train(s), 4 of 8 items ship, value 155$" ||
+		fail "trains text: header: $t"
+	printf '%s\n' "$t" | grep -q "^train May (1 of 2): 2 item(s), value 100, proven best" ||
+		fail "trains text: May: $t"
+	printf '%s\n' "$t" | grep -q "^train June (2 of 2): 2 item(s), 1 pinned in, value 55," ||
+		fail "trains text: June: $t"
+	[ "$(printf '%s\n' "$t" | grep -c '^  ships: ')" = 2 ] || fail "trains text: ships lines: $t"
+	printf '%s\n' "$t" | grep -q "^  ships: a c$" || fail "trains text: May ships: $t"
+	printf '%s\n' "$t" | grep -q "^  ships: b g$" || fail "trains text: June ships: $t"
+	printf '%s\n' "$t" | grep -Eq "^  usd +6 +7 +1 +14\.3  over 5 %$" || fail "trains text: June usd row: $t"
+	printf '%s\n' "$t" | grep -qx "left out: d: did not fit: train 'June' had 1 usd left after pinned-in and higher-value work (b, g); it needs 5" ||
+		fail "trains text: d: $t"
+	printf '%s\n' "$t" | grep -qx "left out: e: larger than any train's usd budget (needs 20, largest is 10)" ||
+		fail "trains text: e: $t"
+	printf '%s\n' "$t" | grep -qx "left out: f: held (pinned out)" || fail "trains text: f: $t"
+	printf '%s\n' "$t" | grep -qx "left out: h: fits no single train: train 'May' has 20 ci (needs 30), train 'June' has 7 usd (needs 8)" ||
+		fail "trains text: h: $t"
+	printf '%s\n' "$t" | grep -q "idle is over the 5 % goal and nothing left out fits" ||
+		fail "trains text: idle note: $t"
+fi
+if expect_exit 0 "trains, json" "$MAESTRO" plan --items "$scratch/train.json" "${trains[@]}" --format json; then
+	printf '%s\n' "$out" | jq -e '
+		.dimensions == ["usd", "ci"] and .value == 155 and .idle_goal == 0.05 and
+		(.trains | map(.name)) == ["May", "June"] and
+		.trains[0].items == ["a", "c"] and .trains[0].pinned_in == [] and
+		.trains[0].proven_optimal and .trains[0].budget_use.usd.idle == 0 and
+		.trains[0].budget_use.ci.idle_share == 0.5 and
+		.trains[1].items == ["b", "g"] and .trains[1].pinned_in == ["g"] and
+		.trains[1].position == 2 and .trains[1].budget_use.usd.used == 6 and
+		.budget_use.usd.budget == 17 and .budget_use.usd.idle == 1 and
+		(.backlog_exhausted | not) and
+		(.left_out | map(.id)) == ["d", "e", "f", "h"] and
+		(.left_out | map(.reason)) == ["did not fit", "too large", "held", "fits no single train"] and
+		.left_out[0].train == "June" and .left_out[0].dimension == "usd" and
+		.left_out[0].left == 1 and .left_out[0].needs == 5 and
+		.left_out[0].displaced_by == ["b", "g"] and
+		.left_out[1].largest_budget == 10 and .left_out[1].dimension == "usd" and
+		.left_out[3].too_small_in == {"May": "ci", "June": "usd"} and
+		(.left_out[2].text == "held (pinned out)")' >/dev/null ||
+		fail "trains json: $out"
+fi
+# Room for everything: nothing left out, and the idle is put down to the backlog.
+if expect_exit 0 "trains, backlog runs out" "$MAESTRO" plan --items "$scratch/train.json" \
+	--train 'Big:usd=100,ci=200'; then
+	printf '%s\n' "$out" | grep -q "7 of 8 items ship" || fail "big train: $out"
+	printf '%s\n' "$out" | grep -q "because the backlog ran out" || fail "big train: idle note: $out"
+fi
+# g (50 ci) pinned in, but no train has more than 40 ci.
+expect_exit 2 "trains, pin fits no train" "$MAESTRO" plan --items "$scratch/train.json" \
+	--train 'A:usd=10,ci=40' --train 'B:usd=10,ci=40' &&
+	expect_one_line "pin fits no train" "pinned-in item 'g' must ship but fits no train: larger than any train's ci budget \(needs 50, largest is 40\)"
+expect_exit 2 "train without a colon" "$MAESTRO" plan --items "$scratch/train.json" --train May &&
+	expect_one_line "train without a colon" "--train wants NAME:DIM=AMOUNT"
+expect_exit 2 "train negative budget" "$MAESTRO" plan --items "$scratch/train.json" --train 'May:usd=-1,ci=2' &&
+	expect_one_line "train negative budget" "--train May: budget 'usd' must be a number >= 0, not '-1'"
+expect_exit 2 "train nan budget" "$MAESTRO" plan --items "$scratch/train.json" --train 'May:usd=nan,ci=2'
+expect_exit 2 "train dimension twice" "$MAESTRO" plan --items "$scratch/train.json" --train 'May:usd=1,usd=2' &&
+	expect_one_line "train dimension twice" "budget 'usd' is given twice"
+expect_exit 2 "train given twice" "$MAESTRO" plan --items "$scratch/train.json" --train 'A:usd=1,ci=1' --train 'A:usd=2,ci=2' &&
+	expect_one_line "train given twice" "--train A is given twice"
+expect_exit 2 "train missing a dimension" "$MAESTRO" plan --items "$scratch/train.json" --train 'A:usd=1,ci=1' --train 'B:usd=2' &&
+	expect_one_line "train missing a dimension" "--train B has no 'ci' budget"
+expect_exit 2 "train extra dimension" "$MAESTRO" plan --items "$scratch/train.json" --train 'A:usd=1,ci=1' --train 'B:usd=2,ci=1,gpu=3' &&
+	expect_one_line "train extra dimension" "'gpu' is not a dimension of the first train"
+expect_exit 2 "train and budget" "$MAESTRO" plan --items "$scratch/train.json" --train 'A:usd=1,ci=1' --budget usd=1 &&
+	expect_one_line "train and budget" "give --budget .* or --train .*, not both"
+expect_exit 2 "train and orlib" "$MAESTRO" plan --orlib "$mknap1" --train 'A:b1=1' &&
+	expect_one_line "train and orlib" "--train goes with --items"
+expect_exit 2 "train cost without dimension" "$MAESTRO" plan --items "$scratch/train.json" --train 'A:usd=10' &&
+	expect_one_line "train cost without dimension" "cost 'ci' has no budget in the --train windows"
+expect_exit 0 "help documents trains" "$MAESTRO" help plan &&
+	{ printf '%s\n' "$out" | grep -q -- "--train NAME:DIM=AMOUNT" &&
+	  printf '%s\n' "$out" | grep -q '"left_out": \[{"id", "reason"' ||
+		fail "help plan does not document --train and its JSON"; }
 finish
