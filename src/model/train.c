@@ -192,6 +192,12 @@ static size_t over(const double *cost, const double *room, const double *budget,
 	return m;
 }
 
+/* Room left of a budget, 0 when it is within the rounding slack (so 1e-11 reads as 0). */
+static double leftover(double room, double budget)
+{
+	return room > slack(budget) ? room : 0;
+}
+
 static void take(double *room, const double *cost, size_t m)
 {
 	size_t i;
@@ -212,6 +218,7 @@ struct ledger {
 	const double *room;        /* window-major, like win_budget */
 	size_t **by_value;         /* per train */
 	size_t *count;             /* per train */
+	size_t *users;             /* per train and dimension: its items that cost something there */
 };
 
 /* An explanation under construction. */
@@ -313,15 +320,6 @@ static size_t displacers(const struct ledger *l, size_t w, size_t d, size_t *out
 	return n;
 }
 
-static size_t count_users(const struct ledger *l, size_t w, size_t d)
-{
-	size_t k, n = 0;
-	for (k = 0; k < l->count[w]; k++)
-		if (cost_of(l->t, l->by_value[w][k])[d] > 0)
-			n++;
-	return n;
-}
-
 static void explain_crowded_out(mc_train_left_out *x, const struct ledger *l, size_t w, size_t d)
 {
 	const mc_train *t = l->t;
@@ -330,7 +328,7 @@ static void explain_crowded_out(mc_train_left_out *x, const struct ledger *l, si
 	x->train = w;
 	x->dim = d;
 	x->need = cost_of(t, x->item)[d];
-	x->have = fmax(0, l->room[w * t->m + d]);
+	x->have = leftover(l->room[w * t->m + d], budget_of(t, w)[d]);
 	x->displaced_by = mc_xmalloc(DISPLACERS_KEPT * sizeof *x->displaced_by);
 	x->ndisplaced_by = displacers(l, w, d, x->displaced_by, DISPLACERS_KEPT, &pinned);
 	mc_strbuf_printf(&sb, "did not fit: train '%s' had %g %s left", t->win_name[w], x->have,
@@ -346,7 +344,7 @@ static void explain_crowded_out(mc_train_left_out *x, const struct ledger *l, si
 			 : pinned ? "pinned-in and higher-value" : "higher-value");
 	for (k = 0; k < x->ndisplaced_by && k < LIST_IN_TEXT; k++)
 		mc_strbuf_printf(&sb, "%s%s", k ? ", " : "", mc_train_item_id(t, x->displaced_by[k]));
-	users = count_users(l, w, d);
+	users = l->users[w * t->m + d];
 	if (users > LIST_IN_TEXT)
 		mc_strbuf_printf(&sb, " and %zu more", users - LIST_IN_TEXT);
 	mc_strbuf_printf(&sb, "); it needs %g", x->need);
@@ -424,7 +422,7 @@ static void sort_by_weighted_value(const mc_train *t, size_t *items, size_t n)
 static void ledger_init(struct ledger *l, const mc_train *t, const size_t *train_of,
 			const double *room)
 {
-	size_t j, w;
+	size_t j, w, i;
 	l->t = t;
 	l->train_of = train_of;
 	l->room = room;
@@ -444,6 +442,12 @@ static void ledger_init(struct ledger *l, const mc_train *t, const size_t *train
 		}
 	for (w = 0; w < t->nwin; w++)
 		sort_by_weighted_value(t, l->by_value[w], l->count[w]);
+	l->users = mc_xcalloc(t->nwin * t->m, sizeof *l->users);
+	for (j = 0; j < t->n; j++)
+		if (train_of[j] != MC_TRAIN_NONE)
+			for (i = 0; i < t->m; i++)
+				if (cost_of(t, j)[i] > 0)
+					l->users[train_of[j] * t->m + i]++;
 }
 
 static void ledger_free(struct ledger *l)
@@ -453,6 +457,7 @@ static void ledger_free(struct ledger *l)
 		free(l->by_value[w]);
 	free(l->by_value);
 	free(l->count);
+	free(l->users);
 }
 
 /* ---- step 1: pinned-in items, first fit in their order ---------------------------------------- */
@@ -575,7 +580,7 @@ static void record_train(mc_train_scheduled *s, const mc_train *t, size_t w,
 			s->used[i] += cost_of(t, j)[i];
 	}
 	for (i = 0; i < m; i++) {
-		s->idle[i] = fmax(0, s->budget[i] - s->used[i]);
+		s->idle[i] = leftover(s->budget[i] - s->used[i], s->budget[i]);
 		s->idle_share[i] = s->budget[i] > 0 ? s->idle[i] / s->budget[i] : 0;
 	}
 	/* The solver's bound covers every plan over these candidates, the filled ones included. */

@@ -69,7 +69,7 @@ typedef struct mc_train_scheduled {
 	double objective;    /* sum of weight * value */
 	double *budget;      /* per dimension (the window's) */
 	double *used;        /* per dimension */
-	double *idle;        /* budget - used, per dimension (never below 0) */
+	double *idle;        /* budget - used, per dimension (0 within the rounding slack) */
 	double *idle_share;  /* idle / budget per dimension, 0 for a zero budget */
 	double upper_bound;  /* no plan for this train over the items it saw is worth more */
 	double gap;          /* (upper_bound - objective) / upper_bound */
