@@ -80,6 +80,9 @@ static int review_ref(const struct pushed_ref *p)
 	if (is_zero(p->local_oid) || !strncmp(p->local_ref, "refs/tags/", 10) ||
 	    !strcmp(p->local_oid, p->remote_oid))
 		return 0;
+	/* A push reviews only what the remote lacks: not a whole change, so it does not
+	 * stand for the branch in the portfolio (a review of the branch does). */
+	opt.no_portfolio = 1;
 	choose_range(&opt, &spec, p, !is_zero(p->remote_oid));
 	rc = mc_review_run(&r, &opt);
 	if (rc == MC_EINVAL && opt.range) { /* the remote tip is not here: review the branch */

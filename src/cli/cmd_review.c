@@ -34,6 +34,7 @@ static int run_review(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "no-cache", no_argument, NULL, 'n' },
 		{ "no-record", no_argument, NULL, 'r' },
+		{ "no-portfolio", no_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -50,6 +51,7 @@ static int run_review(int argc, char **argv)
 		case 'C': opt.repo_path = optarg; break;
 		case 'n': opt.no_cache = 1; break;
 		case 'r': opt.no_record = 1; break;
+		case 'p': opt.no_portfolio = 1; break;
 		case 'l':
 			if (opt.nlabels == MAX_LABELS)
 				return mc_cli_usage("review", "more than %d labels", MAX_LABELS);
@@ -83,7 +85,7 @@ static int run_review(int argc, char **argv)
 const struct mc_command mc_cmd_review = {
 	"review", "review a change and print its Decision Card",
 	"usage: maestro review [RANGE] [-C DIR] [--label NAME]... [--no-cache]\n"
-	"                      [--no-record] [--format text|json]\n\n"
+	"                      [--no-record] [--no-portfolio] [--format text|json]\n\n"
 	"Reviews the change RANGE of the repository and prints its Decision Card:\n"
 	"expected value with each component and its inputs, the risk that it\n"
 	"introduces a defect with the features that drive it, and the policy gates\n"
@@ -99,6 +101,8 @@ const struct mc_command mc_cmd_review = {
 	"  --no-cache       mine history into memory; leave the history cache\n"
 	"                   (<git dir>/maestro/cache.db) alone\n"
 	"  --no-record      do not record the card as signed evidence\n"
+	"  --no-portfolio   do not add or update the change in the portfolio\n"
+	"                   (maestro portfolio); --no-cache implies it\n"
 	"  --format FORMAT  text: the card as Markdown, as a PR comment carries it;\n"
 	"                   json: the card document (schemas/decision-card.schema.json)\n\n"
 	"The configuration is .maestro/config.json as it is in the base commit, so a\n"
