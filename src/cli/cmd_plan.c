@@ -11,7 +11,9 @@
  * With --train NAME:DIM=AMOUNT,... (repeatable, instead of --budget) the items
  * are scheduled into release trains in order (model/train.h): per train the
  * value, items, budget used and idle, and the reason for each item left out.
- * Planning the live portfolio (open PRs from the forge) is not built yet.
+ * With neither --items nor --orlib it plans the repository's portfolio
+ * (pipeline/portfolio.h: every change reviewed here). Planning the forge's open
+ * pull requests is not built yet.
  */
 #include <getopt.h>
 #include <math.h>
@@ -23,6 +25,7 @@
 #include "cli/cli.h"
 #include "model/knapsack.h"
 #include "model/train.h"
+#include "pipeline/portfolio.h"
 #include "util/alloc.h"
 #include "util/embedded.h"
 #include "util/error.h"
@@ -34,8 +37,7 @@
 #define ITEMS_SCHEMA "schemas/plan-items.schema.json"
 #define ITEMS_MAX_BYTES ((size_t)256 << 20)
 #define IDLE_GOAL 0.05 /* issue 5: under 5 % of a train's budget idle when the backlog allows */
-#define NOT_BUILT "planning the live portfolio (open pull requests and issues from the forge) " \
-	"is not built yet"
+#define NOT_BUILT "planning the forge's open pull requests and issues is not built yet"
 
 /* One --train: its name and a budget per dimension, in the order of options.train_dim. */
 struct train_window {
@@ -45,6 +47,7 @@ struct train_window {
 
 struct options {
 	const char *items, *orlib;
+	const char *dir;          /* the repository whose portfolio is planned */
 	size_t instance;          /* 1-based; 0 = every instance */
 	char *budget_name[MC_KNAPSACK_MAX_DIMS];
 	double budget[MC_KNAPSACK_MAX_DIMS];
@@ -196,8 +199,9 @@ static int parse_options(struct options *o, int argc, char **argv)
 	int c, rc;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'C': o->dir = optarg; break;
 		case 'i': o->items = optarg; break;
 		case 'o': o->orlib = optarg; break;
 		case 'k':
@@ -234,12 +238,16 @@ static int parse_options(struct options *o, int argc, char **argv)
 	}
 	if (optind != argc)
 		return mc_cli_usage("plan", "unexpected argument '%s'", argv[optind]);
-	if (!o->items && !o->orlib) {
-		fprintf(stderr, "maestro plan: %s; plan a given list with --items FILE.json "
-			"--budget NAME=AMOUNT ..., or OR-Library instances with --orlib FILE\n",
-			NOT_BUILT);
+	if (!o->items && !o->orlib && !o->nbudgets) {
+		fprintf(stderr, "maestro plan: give --budget usd=N --budget ci=M to plan this "
+			"repository's portfolio (maestro portfolio), --items FILE.json to plan a "
+			"given list, or --orlib FILE; %s\n", NOT_BUILT);
 		return MC_EXIT_USAGE;
 	}
+	if (!o->items && !o->orlib && o->ntrains)
+		return mc_cli_usage("plan", "--train goes with --items");
+	if (o->dir && (o->items || o->orlib))
+		return mc_cli_usage("plan", "-C plans a repository's portfolio; drop --items/--orlib");
 	if (o->items && o->orlib)
 		return mc_cli_usage("plan", "give --items or --orlib, not both");
 	if (o->nbudgets && o->ntrains)
@@ -774,6 +782,38 @@ static int plan_orlib(const struct options *o)
 	return rc ? mc_cli_fail("plan", rc) : MC_EXIT_OK;
 }
 
+/* The open items of the local portfolio (maestro portfolio), budgets by name. */
+static int plan_portfolio(const struct options *o)
+{
+	struct json_object *out = NULL;
+	mc_knapsack *k = NULL;
+	mc_store *store = NULL;
+	size_t i, n = 0;
+	int rc = mc_portfolio_open_store(&store, o->dir ? o->dir : ".", 0);
+	if (rc == MC_ENOTFOUND)
+		rc = mc_error_set(MC_EEMPTY, "nothing reviewed here yet: the portfolio is empty "
+				  "(maestro review adds each change to it)");
+	if (!rc)
+		rc = mc_knapsack_new(&k, o->nbudgets, (const char *const *)o->budget_name);
+	for (i = 0; !rc && i < o->nbudgets; i++)
+		rc = mc_knapsack_set_budget(k, i, o->budget[i]);
+	if (!rc)
+		rc = mc_portfolio_items(k, store, &n);
+	if (!rc && n == 0)
+		rc = mc_error_set(MC_EEMPTY, "the portfolio has no open items: review some changes "
+				  "first (maestro review, then maestro portfolio)");
+	if (!rc)
+		rc = plan_one(k, o, 1, o->format == MC_FORMAT_JSON ? &out : NULL);
+	if (!rc && out) {
+		mc_json_set_string(out, "items", "portfolio");
+		printf("%s\n", mc_json_dump(out, 1));
+	}
+	json_object_put(out);
+	mc_knapsack_free(k);
+	mc_store_close(store);
+	return rc ? mc_cli_fail("plan", rc) : MC_EXIT_OK;
+}
+
 static int run_plan(int argc, char **argv)
 {
 	struct options o;
@@ -783,7 +823,8 @@ static int run_plan(int argc, char **argv)
 	mc_knapsack_options_init(&o.solve);
 	rc = parse_options(&o, argc, argv);
 	if (!rc)
-		rc = o.ntrains ? plan_trains(&o) : o.items ? plan_items(&o) : plan_orlib(&o);
+		rc = o.ntrains ? plan_trains(&o) : o.items ? plan_items(&o)
+			: o.orlib ? plan_orlib(&o) : plan_portfolio(&o);
 	for (i = 0; i < o.nbudgets; i++)
 		free(o.budget_name[i]);
 	for (i = 0; i < o.ntrain_dims; i++)
@@ -796,7 +837,8 @@ static int run_plan(int argc, char **argv)
 
 const struct mc_command mc_cmd_plan = {
 	"plan", "choose the most valuable items that fit the budgets (knapsack planner)",
-	"usage: maestro plan --items FILE.json --budget NAME=AMOUNT [--budget ...]\n"
+	"usage: maestro plan --budget usd=AMOUNT --budget ci=AMOUNT [-C DIR] [...]\n"
+	"       maestro plan --items FILE.json --budget NAME=AMOUNT [--budget ...]\n"
 	"                    [--format text|json] [--time-limit SECONDS] [--node-limit N]\n"
 	"       maestro plan --items FILE.json --train NAME:DIM=AMOUNT,... [--train ...]\n"
 	"                    [--format text|json] [--time-limit SECONDS] [--node-limit N]\n"
@@ -808,6 +850,10 @@ const struct mc_command mc_cmd_plan = {
 	"whether the plan is proven optimal, and the time, beside the reference greedy\n"
 	"(the sprint plan's value / (usd + 0.01 + ci / 30) when the budgets are usd and\n"
 	"ci, otherwise value / sum of cost / budget).\n\n"
+	"  (no --items/--orlib)  plans the open items of this repository's portfolio\n"
+	"                      (maestro portfolio: every reviewed change, its value, LLM\n"
+	"                      dollars as usd and CI minutes as ci, priority as weight)\n"
+	"  -C DIR              the repository (default: the current directory)\n"
 	"  --items FILE.json   items to plan (schemas/plan-items.schema.json): id, value,\n"
 	"                      costs {dimension: amount}, pinned \"in\" (must ship) or \"out\"\n"
 	"                      (hold), weight (a priority override multiplying the value)\n"
@@ -842,7 +888,7 @@ const struct mc_command mc_cmd_plan = {
 	"     \"largest_budget\" (too large) or \"left\", \"train\", \"displaced_by\": [ID...]\n"
 	"     (did not fit; at most 10, highest weighted value first), \"too_small_in\":\n"
 	"     {TRAIN: DIM} (fits no single train)}]}\n\n"
-	"Not built yet: `maestro plan` with neither --items nor --orlib, which would plan\n"
-	"the live portfolio (open pull requests and issues from the forge).\n",
+	"Not built yet: planning the forge's open pull requests and issues (the portfolio\n"
+	"holds what was reviewed locally), and release trains over the portfolio.\n",
 	run_plan,
 };

@@ -99,6 +99,17 @@ expect_exit 0 "review big again" "$MAESTRO" review -C "$repo" --no-record main..
 expect_exit 0 "portfolio after re-review" "$MAESTRO" portfolio -C "$repo" --format json
 [ "$(jq -r 'map(.id) | join(",")' <<<"$out")" = "big,small" ] || fail "re-review did not reopen: $out"
 
+# --- planning the portfolio: each review costs 10 CI minutes (cost.ci_minutes)
+expect_exit 0 "plan under a budget for one" "$MAESTRO" plan -C "$repo" --budget usd=100 --budget ci=15 --format json
+[ "$(jq -r '.plan.chosen | join(",")' <<<"$out")" = "big" ] || fail "plan for one: $out"
+[ "$(jq -r '.plan.proven_optimal' <<<"$out")" = true ] || fail "plan not proven: $out"
+expect_exit 0 "plan under a budget for both" "$MAESTRO" plan -C "$repo" --budget usd=100 --budget ci=25 --format json
+[ "$(jq -r '.plan.chosen | sort | join(",")' <<<"$out")" = "big,small" ] || fail "plan for both: $out"
+expect_exit 3 "plan outside a repository" "$MAESTRO" plan -C "$scratch/no-such-dir" --budget usd=1 --budget ci=1
+new_repo "$scratch/fresh"
+expect_exit 2 "plan with nothing reviewed" "$MAESTRO" plan -C "$scratch/fresh" --budget usd=1 --budget ci=1
+expect_one_line "plan with nothing reviewed" "nothing reviewed here yet"
+
 # --- bad input: one line, exit 2
 expect_exit 2 "bad format" "$MAESTRO" portfolio -C "$repo" --format xml
 expect_one_line "bad format" "text, json or csv"
