@@ -9,6 +9,7 @@ extern const struct mc_command mc_cmd_hook;
 extern const struct mc_command mc_cmd_hooks;
 extern const struct mc_command mc_cmd_plan;
 extern const struct mc_command mc_cmd_portfolio;
+extern const struct mc_command mc_cmd_priority;
 extern const struct mc_command mc_cmd_review;
 extern const struct mc_command mc_cmd_risk;
 
@@ -20,6 +21,7 @@ const struct mc_command *const mc_commands[] = {
 	&mc_cmd_hooks,
 	&mc_cmd_plan,
 	&mc_cmd_portfolio,
+	&mc_cmd_priority,
 	&mc_cmd_review,
 	&mc_cmd_risk,
 	&mc_cmd_version,

@@ -66,6 +66,17 @@ static void add_pin(mc_evidence *ev, const char *fpr)
 		ev->pins[ev->npins++] = mc_xstrdup(fpr);
 }
 
+int mc_evidence_signing_configured(mc_repo *repo, const mc_config *cfg)
+{
+	char *key = NULL;
+	if (cfg->evidence_signing_key)
+		return 1;
+	if (mc_repo_config_string(&key, repo, "user.signingkey") != 0)
+		return 0;
+	free(key);
+	return 1;
+}
+
 /* evidence.signing_key, else git's user.signingkey; a fingerprint either way. */
 static int choose_signing_key(char **out, mc_evidence *ev, const mc_config *cfg,
 			      const mc_evidence_options *opt)

@@ -28,6 +28,13 @@ typedef struct mc_evidence_options {
 
 typedef struct mc_evidence mc_evidence;
 
+/* Whether a signing key is configured at all (evidence.signing_key, else git's
+ * user.signingkey): without one, recording is skipped with a note, not an error. */
+int mc_evidence_signing_configured(mc_repo *repo, const mc_config *cfg);
+/* The note for people when recording was skipped for want of a key. */
+#define MC_EVIDENCE_NO_KEY_NOTE "evidence not recorded: no signing key (set evidence.signing_key " \
+	"or git config user.signingkey; maestro evidence keygen makes one)"
+
 /*
  * Open the evidence store of repo. With sign, a signing key is required (MC_EENV
  * saying how to set one when there is none). Pins: evidence.pinned_keys of cfg

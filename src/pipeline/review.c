@@ -236,18 +236,6 @@ static int render_card(mc_review *out)
 	return 0;
 }
 
-/* Whether a signing key is configured at all (evidence.signing_key or user.signingkey). */
-static int signing_key_configured(struct run *r)
-{
-	char *key = NULL;
-	if (r->cfg.evidence_signing_key)
-		return 1;
-	if (mc_repo_config_string(&key, r->repo, "user.signingkey") != 0)
-		return 0;
-	free(key);
-	return 1;
-}
-
 /* Record the card about the head commit; the evidence_note says what happened. */
 static int record_card(struct run *r, mc_review *out)
 {
@@ -260,10 +248,8 @@ static int record_card(struct run *r, mc_review *out)
 						"or --no-record)");
 		return 0;
 	}
-	if (!signing_key_configured(r)) {
-		out->evidence_note = mc_xstrdup("evidence not recorded: no signing key (set "
-						"evidence.signing_key or git config user.signingkey; "
-						"maestro evidence keygen makes one)");
+	if (!mc_evidence_signing_configured(r->repo, &r->cfg)) {
+		out->evidence_note = mc_xstrdup(MC_EVIDENCE_NO_KEY_NOTE);
 		return 0;
 	}
 	if ((rc = mc_evidence_open(&ev, r->repo, &r->cfg, NULL, 1)) == 0)
