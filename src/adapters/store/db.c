@@ -53,6 +53,13 @@ static const char *const migrations[] = {
 	"  who TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT NOT NULL CHECK (reason <> ''),"
 	"  before_priority INTEGER NOT NULL, after_priority INTEGER NOT NULL);"
 	"CREATE INDEX pf_priority_override_item ON pf_priority_override(item_id, id);",
+	/* 3: realized value (portfolio.c): what a work item actually delivered, in dollars,
+	 * as recorded by people; several records per item, the latest (highest id) counts.
+	 * Negative amounts are legitimate (a change that hurt). */
+	"CREATE TABLE pf_realized (id INTEGER PRIMARY KEY,"
+	"  item_id TEXT NOT NULL REFERENCES pf_item(id) ON DELETE CASCADE,"
+	"  usd REAL NOT NULL, note TEXT NOT NULL DEFAULT '', recorded_at INTEGER NOT NULL);"
+	"CREATE INDEX pf_realized_item ON pf_realized(item_id, id);",
 };
 
 int mc_store_schema_version(void)

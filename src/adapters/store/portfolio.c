@@ -1,5 +1,5 @@
 /*
- * Portfolio tables and queries (portfolio.h; schema in db.c, migration 2).
+ * Portfolio tables and queries (portfolio.h; schema in db.c, migrations 2 and 3).
  * The portfolio is small (open work, not history) and written once per
  * review, so statements are prepared per call; every write that touches more
  * than one row runs in one transaction.
@@ -403,6 +403,78 @@ int mc_portfolio_overrides(mc_portfolio_override **out, size_t *n, mc_store *sto
 	return 0;
 }
 
+int mc_portfolio_record_realized(mc_store *store, const char *id, double usd, const char *note,
+				 int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = check_id(id)) != 0)
+		return rc;
+	if (!isfinite(usd))
+		return mc_error_set(MC_EINVAL, "the realized value of '%s' must be a finite number", id);
+	/* One statement: the row goes in only when the item exists, so there is no window
+	 * between checking and inserting. */
+	if ((rc = prepare(&st, store,
+			  "INSERT INTO pf_realized(item_id, usd, note, recorded_at)"
+			  " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM pf_item WHERE id = ?1)",
+			  "recording a realized value")) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 2, usd);
+	sqlite3_bind_text(st, 3, note ? note : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	if ((rc = run_once(store, st, "recording a realized value")) != 0)
+		return rc;
+	if (sqlite3_changes(mc_store_sqlite(store)) == 0)
+		return mc_error_set(MC_ENOTFOUND, "no work item '%s' in the portfolio", id);
+	return 0;
+}
+
+int mc_portfolio_outcomes(mc_portfolio_outcome **out, size_t *n, mc_store *store)
+{
+	mc_portfolio_outcome *list = NULL;
+	size_t count = 0, alloc = 0;
+	sqlite3_stmt *st;
+	int rc, step;
+
+	*out = NULL;
+	*n = 0;
+	/* The latest record of each item is the one with the highest id. */
+	if ((rc = prepare(&st, store,
+			  "SELECT i.id, i.value_usd, r.usd, r.recorded_at,"
+			  " (SELECT COUNT(*) FROM pf_realized c WHERE c.item_id = i.id)"
+			  " FROM pf_item i JOIN pf_realized r ON r.item_id = i.id"
+			  " WHERE r.id = (SELECT MAX(l.id) FROM pf_realized l WHERE l.item_id = i.id)"
+			  " ORDER BY i.id",
+			  "reading realized values")) != 0)
+		return rc;
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		mc_portfolio_outcome *o;
+		mc_xgrow((void **)&list, &alloc, count + 1, sizeof *list);
+		o = &list[count++];
+		memset(o, 0, sizeof *o);
+		o->id = column_text(st, 0);
+		o->predicted_usd = sqlite3_column_double(st, 1);
+		o->realized_usd = sqlite3_column_double(st, 2);
+		o->recorded_at = sqlite3_column_int64(st, 3);
+		o->nrecords = (size_t)sqlite3_column_int64(st, 4);
+		rc = load_amounts(&o->components, &o->ncomponents, store, o->id,
+				  "SELECT name, usd, kind FROM pf_component"
+				  " WHERE item_id = ?1 AND kind = 'value' ORDER BY name", 1);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = mc_store_fail(store, "reading realized values");
+	sqlite3_finalize(st);
+	if (rc) {
+		mc_portfolio_outcomes_free(list, count);
+		return rc;
+	}
+	*out = list;
+	*n = count;
+	return 0;
+}
+
 double mc_portfolio_cost(const mc_portfolio_item *item, const char *dimension)
 {
 	size_t i;
@@ -450,4 +522,14 @@ void mc_portfolio_overrides_free(mc_portfolio_override *overrides, size_t n)
 		free(overrides[i].reason);
 	}
 	free(overrides);
+}
+
+void mc_portfolio_outcomes_free(mc_portfolio_outcome *outcomes, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		free(outcomes[i].id);
+		amounts_free(outcomes[i].components, outcomes[i].ncomponents);
+	}
+	free(outcomes);
 }

@@ -2,10 +2,12 @@
  * The portfolio: the work items maestro knows about (a branch reviewed
  * locally, later a forge's pull requests and issues), each with its value
  * components, its cost in every budget dimension, risk and priority, kept in
- * the operational SQLite store (schema: migration 2 in db.c). The review
+ * the operational SQLite store (schema: migrations 2 and 3 in db.c). The review
  * pipeline refreshes an item after every review; `maestro portfolio` lists
  * them ranked by expected value; priority overrides are kept as rows (who,
- * when, why, before, after) so the evidence and the card can show them.
+ * when, why, before, after) so the evidence and the card can show them, and
+ * realized values (what an item delivered) so `maestro score calibrate` can
+ * compare them with what was predicted.
  *
  * Budget dimensions are named, never mixed: "usd" is LLM dollars and "ci" CI
  * minutes (as in schemas/plan-items.schema.json); a team's further budgets
@@ -80,6 +82,30 @@ int mc_portfolio_set_priority(mc_store *store, const char *id, int priority, con
 /* The priority overrides of an item, oldest first. Free with mc_portfolio_overrides_free. */
 int mc_portfolio_overrides(mc_portfolio_override **out, size_t *n, mc_store *store,
 			   const char *id);
+
+/* A work item with its latest realized value, for calibrating the value model. */
+typedef struct mc_portfolio_outcome {
+	char *id;
+	double predicted_usd;            /* the item's value_usd (sum of its value components) */
+	mc_portfolio_amount *components; /* its value components only, by name */
+	size_t ncomponents;
+	double realized_usd;             /* the latest record's amount */
+	int64_t recorded_at;             /* and when it was recorded */
+	size_t nrecords;                 /* how many records the item has */
+} mc_portfolio_outcome;
+
+/*
+ * Record what a work item actually delivered, in dollars (negative: it hurt). An item
+ * may have several records; the latest counts. usd must be finite (MC_EINVAL); an
+ * unknown item is MC_ENOTFOUND "no work item 'x' in the portfolio". note may be NULL.
+ */
+int mc_portfolio_record_realized(mc_store *store, const char *id, double usd, const char *note,
+				 int64_t now);
+
+/* Every item (open or closed) with at least one realized value, by id, with its
+ * predicted value and components. Free with mc_portfolio_outcomes_free. */
+int mc_portfolio_outcomes(mc_portfolio_outcome **out, size_t *n, mc_store *store);
+void mc_portfolio_outcomes_free(mc_portfolio_outcome *outcomes, size_t n);
 
 /* The amount of a cost dimension or component by name, 0 when the item has none. */
 double mc_portfolio_cost(const mc_portfolio_item *item, const char *dimension);
