@@ -6,12 +6,10 @@
  */
 #include "pipeline/evidence.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "adapters/git/notes.h"
@@ -21,6 +19,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/strbuf.h"
+#include "util/time.h"
 
 #define MAX_PINS 128
 /* Most gpg processes at once; and fewer jobs than this run on the calling thread alone. */
@@ -39,22 +38,6 @@ struct mc_evidence {
 	unsigned threads;           /* 0: automatic */
 	mc_evidence_stats stats;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int is_fingerprint(const char *s)
-{
-	size_t i;
-	for (i = 0; s[i]; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	return i == 40;
-}
 
 static void add_pin(mc_evidence *ev, const char *fpr)
 {
@@ -77,6 +60,38 @@ int mc_evidence_signing_configured(mc_repo *repo, const mc_config *cfg)
 	return 1;
 }
 
+int mc_evidence_record_as_configured(char **note, int *appended, mc_repo *repo,
+				     const mc_config *cfg, enum mc_evidence_kind kind,
+				     const char *subject_name, const char *commit,
+				     struct json_object *predicate, const char *what)
+{
+	mc_strbuf sb = MC_STRBUF_INIT;
+	mc_evidence *ev = NULL;
+	int rc;
+
+	*note = NULL;
+	*appended = 0;
+	if (!cfg->evidence_record) {
+		*note = mc_xstrdup("evidence not recorded (evidence.record is false)");
+		return 0;
+	}
+	if (!mc_evidence_signing_configured(repo, cfg)) {
+		*note = mc_xstrdup("evidence not recorded: no signing key (set evidence.signing_key "
+				   "or git config user.signingkey; maestro evidence keygen makes one)");
+		return 0;
+	}
+	if ((rc = mc_evidence_open(&ev, repo, cfg, NULL, 1)) == 0)
+		rc = mc_evidence_record(appended, ev, kind, subject_name, commit, predicate);
+	if (rc == 0) {
+		mc_strbuf_printf(&sb, *appended ? "%s recorded in refs/notes/maestro on %.12s, signed by %s"
+						: "%s already recorded on %.12s (signed by %s)",
+				 what, commit, mc_evidence_signer(ev));
+		*note = mc_strbuf_detach(&sb);
+	}
+	mc_evidence_close(ev);
+	return rc ? mc_error_wrap(rc, "recording the %s", what) : 0;
+}
+
 /* evidence.signing_key, else git's user.signingkey; a fingerprint either way. */
 static int choose_signing_key(char **out, mc_evidence *ev, const mc_config *cfg,
 			      const mc_evidence_options *opt)
@@ -90,7 +105,7 @@ static int choose_signing_key(char **out, mc_evidence *ev, const mc_config *cfg,
 		return mc_error_set(MC_EENV, "no signing key: set evidence.signing_key in "
 				    ".maestro/config.json or git config user.signingkey "
 				    "(maestro evidence keygen makes one)");
-	if (!is_fingerprint(*out)) {
+	if (!mc_gpg_is_fingerprint(*out)) {
 		/* git's user.signingkey is often a key id or an email: find the one key it names. */
 		char fpr[41];
 		rc = mc_gpg_find_secret_key(fpr, opt ? opt->gnupghome : NULL, *out);
@@ -106,9 +121,9 @@ static int sign_commit(void *ctx, const char *buf, size_t len, char **armored)
 {
 	mc_evidence *ev = ctx;
 	size_t siglen;
-	double t0 = now_s();
+	double t0 = mc_time_monotonic();
 	int rc = mc_gpg_sign(ev->gpg, buf, len, 1, armored, &siglen);
-	ev->stats.commit_sign_s += now_s() - t0;
+	ev->stats.commit_sign_s += mc_time_monotonic() - t0;
 	ev->stats.commits += rc == 0;
 	return rc;
 }
@@ -479,7 +494,7 @@ int mc_evidence_record_many(int *appended, mc_evidence *ev, const char *subject_
 {
 	struct batch b;
 	size_t i;
-	double t0 = now_s(), t1;
+	double t0 = mc_time_monotonic(), t1;
 	int rc;
 
 	*appended = 0;
@@ -494,22 +509,22 @@ int mc_evidence_record_many(int *appended, mc_evidence *ev, const char *subject_
 	b.payloads = mc_xcalloc(n + 1, sizeof *b.payloads);
 	b.signing = mc_xcalloc(n + 1, sizeof *b.signing);
 	rc = build_statements(&b, subject_name, n);
-	t1 = now_s();
+	t1 = mc_time_monotonic();
 	ev->stats.check_s += t1 - t0;
 	if (!rc) {
 		rc = find_new_records(&b, ev, n);
-		t0 = now_s();
+		t0 = mc_time_monotonic();
 		ev->stats.dedup_s += t0 - t1;
 	}
 	if (!rc && n) {
 		rc = sign_new_records(&b, ev, n);
-		t1 = now_s();
+		t1 = mc_time_monotonic();
 		ev->stats.envelope_sign_s += t1 - t0;
 		ev->stats.envelopes += rc ? 0 : b.nsigning;
 	}
 	if (!rc && b.nsigning) {
 		rc = append_envelopes(appended, &b, ev);
-		ev->stats.notes_s += now_s() - t1;
+		ev->stats.notes_s += mc_time_monotonic() - t1;
 	}
 	for (i = 0; i < n; i++) {
 		free(b.envelopes[i]);

@@ -31,9 +31,17 @@ typedef struct mc_evidence mc_evidence;
 /* Whether a signing key is configured at all (evidence.signing_key, else git's
  * user.signingkey): without one, recording is skipped with a note, not an error. */
 int mc_evidence_signing_configured(mc_repo *repo, const mc_config *cfg);
-/* The note for people when recording was skipped for want of a key. */
-#define MC_EVIDENCE_NO_KEY_NOTE "evidence not recorded: no signing key (set evidence.signing_key " \
-	"or git config user.signingkey; maestro evidence keygen makes one)"
+
+/*
+ * Record predicate (borrowed) about commit as the configuration asks: skipped with a
+ * note when evidence.record is false or no signing key is configured; a configured
+ * key that cannot sign is an error (then nothing is written). *note (malloc'd) says
+ * for people what happened; what names the record in it ("card", "override").
+ */
+int mc_evidence_record_as_configured(char **note, int *appended, mc_repo *repo,
+				     const mc_config *cfg, enum mc_evidence_kind kind,
+				     const char *subject_name, const char *commit,
+				     struct json_object *predicate, const char *what);
 
 /*
  * Open the evidence store of repo. With sign, a signing key is required (MC_EENV

@@ -84,32 +84,17 @@ static int record(mc_priority_result *out, mc_repo *repo, const mc_portfolio_ite
 		  struct json_object *predicate)
 {
 	mc_config_origin origin = { 0 };
-	mc_evidence *ev = NULL;
-	mc_strbuf note = MC_STRBUF_INIT;
 	mc_config cfg;
-	int rc, appended = 0;
+	int rc;
 
 	if ((rc = mc_config_at(&cfg, &origin, repo, "HEAD")) != 0)
 		return rc;
-	if (!mc_evidence_signing_configured(repo, &cfg) || !cfg.evidence_record) {
-		out->note = mc_xstrdup(MC_EVIDENCE_NO_KEY_NOTE);
-		goto out;
-	}
-	if ((rc = mc_evidence_open(&ev, repo, &cfg, NULL, 1)) == 0)
-		rc = mc_evidence_record(&appended, ev, MC_EV_OVERRIDE,
-					item->repository ? item->repository : "repository", item->head,
-					predicate);
-	if (rc == 0) {
-		out->recorded = appended;
-		mc_strbuf_printf(&note, "override recorded in refs/notes/maestro on %.12s, signed by %s",
-				 item->head, mc_evidence_signer(ev));
-		out->note = mc_strbuf_detach(&note);
-	}
-	mc_evidence_close(ev);
-out:
+	rc = mc_evidence_record_as_configured(&out->note, &out->recorded, repo, &cfg, MC_EV_OVERRIDE,
+					      item->repository ? item->repository : "repository",
+					      item->head, predicate, "override");
 	mc_config_free(&cfg);
 	mc_config_origin_free(&origin);
-	return rc ? mc_error_wrap(rc, "recording the override") : 0;
+	return rc;
 }
 
 int mc_priority_override(mc_priority_result *out, const mc_priority_change *c)

@@ -55,20 +55,31 @@ char *mc_review_cache_path(mc_repo *repo)
 	return mc_strbuf_detach(&sb);
 }
 
+int mc_review_open_cache(mc_store **out, char **path, mc_repo *repo)
+{
+	char *file = mc_review_cache_path(repo), *dir = mc_xstrndup(file, (size_t)(strrchr(file, '/') - file));
+	int rc = mc_fs_mkdirs(dir, 0700);
+
+	*out = NULL;
+	free(dir);
+	if (!rc)
+		rc = mc_store_open(out, file);
+	if (path)
+		*path = file;
+	else
+		free(file);
+	return rc;
+}
+
 /* The cache is an optimisation: when it cannot be opened (a read-only clone, a
  * full disk) the review mines into memory and says so, rather than failing. */
 static int open_history(struct run *r, mc_review *out)
 {
-	char *path = NULL, *dir;
+	char *path = NULL;
 	int rc;
 
 	if (!r->opt->no_cache) {
-		path = mc_review_cache_path(r->repo);
-		dir = mc_xstrndup(path, strlen(path) - strlen("/cache.db"));
-		rc = mc_fs_mkdirs(dir, 0700);
-		free(dir);
-		if (!rc)
-			rc = mc_store_open(&r->store, path);
+		rc = mc_review_open_cache(&r->store, &path, r->repo);
 		if (rc) {
 			mc_log(MC_LOG_WARN, "history cache unavailable, mining into memory", "path", path,
 			       "error", mc_error_message(), NULL);
@@ -239,33 +250,14 @@ static int render_card(mc_review *out)
 /* Record the card about the head commit; the evidence_note says what happened. */
 static int record_card(struct run *r, mc_review *out)
 {
-	mc_strbuf note = MC_STRBUF_INIT;
-	mc_evidence *ev = NULL;
-	int rc, appended = 0;
-
-	if (r->opt->no_record || !r->cfg.evidence_record) {
-		out->evidence_note = mc_xstrdup("evidence not recorded (evidence.record is false "
-						"or --no-record)");
+	if (r->opt->no_record) {
+		out->evidence_note = mc_xstrdup("evidence not recorded (--no-record)");
 		return 0;
 	}
-	if (!mc_evidence_signing_configured(r->repo, &r->cfg)) {
-		out->evidence_note = mc_xstrdup(MC_EVIDENCE_NO_KEY_NOTE);
-		return 0;
-	}
-	if ((rc = mc_evidence_open(&ev, r->repo, &r->cfg, NULL, 1)) == 0)
-		rc = mc_evidence_record(&appended, ev, MC_EV_DECISION_CARD,
-					mc_json_get_string(mc_json_get(out->card, "subject"), "repository",
-							   "repository"),
-					r->facts.range.head, out->card);
-	if (rc == 0) {
-		out->recorded = appended;
-		mc_strbuf_printf(&note, appended ? "card recorded in refs/notes/maestro on %.12s, signed by %s"
-					      : "card already recorded on %.12s (signed by %s)",
-				 r->facts.range.head, mc_evidence_signer(ev));
-		out->evidence_note = mc_strbuf_detach(&note);
-	}
-	mc_evidence_close(ev);
-	return rc ? mc_error_wrap(rc, "recording the card") : 0;
+	return mc_evidence_record_as_configured(
+		&out->evidence_note, &out->recorded, r->repo, &r->cfg, MC_EV_DECISION_CARD,
+		mc_json_get_string(mc_json_get(out->card, "subject"), "repository", "repository"),
+		r->facts.range.head, out->card, "card");
 }
 
 /* The change is a work item of the portfolio, kept in the history cache's file. Like
