@@ -91,22 +91,17 @@ int mc_portfolio_refresh(mc_store *store, const char *id, const char *title,
 int mc_portfolio_open_store(mc_store **out, const char *repo_path, int create)
 {
 	mc_repo *repo = NULL;
-	char *path = NULL, *dir;
+	char *path = NULL;
 	int rc;
 
 	*out = NULL;
 	if ((rc = mc_repo_open(&repo, repo_path ? repo_path : ".")) != 0)
 		return rc;
 	path = mc_review_cache_path(repo);
-	if (!create && !mc_fs_exists(path)) {
+	if (!create && !mc_fs_exists(path))
 		rc = mc_error_set(MC_ENOTFOUND, "no portfolio yet (nothing reviewed in this repository)");
-	} else {
-		dir = mc_xstrndup(path, strlen(path) - strlen("/cache.db"));
-		rc = mc_fs_mkdirs(dir, 0700);
-		free(dir);
-		if (!rc)
-			rc = mc_store_open(out, path);
-	}
+	else
+		rc = mc_review_open_cache(out, NULL, repo);
 	free(path);
 	mc_repo_free(repo);
 	return rc;

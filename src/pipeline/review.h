@@ -53,5 +53,8 @@ void mc_review_free(mc_review *review);
 
 /* Where the history cache of a repository lives: <common git dir>/maestro/cache.db. */
 char *mc_review_cache_path(mc_repo *repo);
+/* Open that file, creating it and its directory; *path (may be NULL) receives the path,
+ * also on error, for messages (free it). The portfolio lives in the same file. */
+int mc_review_open_cache(mc_store **out, char **path, mc_repo *repo);
 
 #endif

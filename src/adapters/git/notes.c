@@ -25,6 +25,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/strbuf.h"
+#include "util/time.h"
 
 #define HEXSZ 40
 /* Retries of a compare-and-swap lost to another writer: at least MIN_TRIES, and more
@@ -567,17 +568,10 @@ static int move_ref(int *lost, git_repository *git, const char *ref, const git_o
 	return 0;
 }
 
-static double seconds_since(const struct timespec *start)
+/* Whether to try again after `attempts` lost races since start (mc_time_monotonic). */
+static int keep_trying(int attempts, double start)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
-
-/* Whether to try again after `attempts` lost races since start. */
-static int keep_trying(int attempts, const struct timespec *start)
-{
-	return attempts < MIN_TRIES || seconds_since(start) < RETRY_SECONDS;
+	return attempts < MIN_TRIES || mc_time_monotonic() - start < RETRY_SECONDS;
 }
 
 /* A short random sleep before retry `attempt`, growing with it, so that writers that
@@ -766,15 +760,15 @@ static int append_items(int *appended, git_repository *git, const char *ref,
 			const char *what)
 {
 	const append_item **sorted = mc_xcalloc(n ? n : 1, sizeof *sorted);
-	struct timespec start;
+	double start;
 	size_t i;
 	int attempt, lost = 0, rc = 0, lock;
 
 	for (i = 0; i < n; i++)
 		sorted[i] = &items[i];
 	qsort(sorted, n, sizeof *sorted, item_cmp);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (attempt = 0; keep_trying(attempt, &start); attempt++) {
+	start = mc_time_monotonic();
+	for (attempt = 0; keep_trying(attempt, start); attempt++) {
 		if (attempt > 0)
 			backoff(attempt);
 		lock = writers_lock(git);
@@ -1213,15 +1207,15 @@ int mc_notes_merge(int *result, mc_repo *repo, const char *ref, const char *thei
 {
 	git_repository *git = mc_repo_git(repo);
 	git_oid their_id;
-	struct timespec start;
+	double start;
 	int attempt, lost = 0, rc, lock;
 
 	*result = 0;
 	if ((rc = check_signer(signer)) != 0 ||
 	    (rc = mc_repo_resolve_commit(&their_id, repo, theirs)) != 0)
 		return rc;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (attempt = 0; keep_trying(attempt, &start); attempt++) {
+	start = mc_time_monotonic();
+	for (attempt = 0; keep_trying(attempt, start); attempt++) {
 		if (attempt > 0)
 			backoff(attempt);
 		lock = writers_lock(git);

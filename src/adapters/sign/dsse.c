@@ -10,7 +10,6 @@
  */
 #include "adapters/sign/dsse.h"
 
-#include <ctype.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -191,17 +190,6 @@ static int get_base64(char **out, size_t *outlen, struct json_object *obj, const
 	return 0;
 }
 
-static int is_fingerprint(const char *s, size_t len)
-{
-	size_t i;
-	if (len != 40)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
 /* The parts of a well-formed envelope, decoded. */
 struct envelope {
 	struct json_object *json;
@@ -257,7 +245,7 @@ static int parse_envelope(struct envelope *e, const char *text, size_t len)
 	rc = check_fields(sig, "signatures[0].", one_sig);
 	if (!rc)
 		rc = get_string(&e->keyid, &n, sig, "signatures[0].", "keyid");
-	if (!rc && !is_fingerprint(e->keyid, n))
+	if (!rc && (n != 40 || !mc_gpg_is_fingerprint(e->keyid)))
 		rc = mc_error_set(MC_EINVAL, WHAT ": field \"signatures[0].keyid\" is not a "
 						  "fingerprint (40 hexadecimal digits)");
 	if (!rc)

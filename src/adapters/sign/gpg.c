@@ -57,7 +57,7 @@ static void gpgme_init(void)
 	gpgme_version = gpgme_check_version(NULL);
 }
 
-static int is_fingerprint(const char *s)
+int mc_gpg_is_fingerprint(const char *s)
 {
 	size_t i;
 	for (i = 0; i < FPR_HEX; i++)
@@ -305,7 +305,7 @@ int mc_gpg_open(mc_gpg **out, const mc_gpg_options *opt)
 	int rc;
 
 	*out = NULL;
-	if (opt->signing_key && !is_fingerprint(opt->signing_key))
+	if (opt->signing_key && !mc_gpg_is_fingerprint(opt->signing_key))
 		return mc_error_set(MC_EINVAL,
 				    "signing key '%.64s' is not a fingerprint (40 hexadecimal digits)",
 				    opt->signing_key);
@@ -335,7 +335,7 @@ int mc_gpg_open(mc_gpg **out, const mc_gpg_options *opt)
 		goto fail;
 	/* gpg reports the primary fingerprint even when configured with a subkey's. */
 	if (g->signing_key->subkeys && g->signing_key->subkeys->fpr &&
-	    is_fingerprint(g->signing_key->subkeys->fpr))
+	    mc_gpg_is_fingerprint(g->signing_key->subkeys->fpr))
 		copy_fingerprint_upper(g->signing_fpr, g->signing_key->subkeys->fpr);
 	gpgme_signers_clear(g->ctx);
 	err = gpgme_signers_add(g->ctx, g->signing_key);
@@ -385,7 +385,7 @@ static int primary_fingerprint(mc_gpg *g, const char *signer, char primary[FPR_H
 		}
 	}
 	err = gpgme_get_key(g->ctx, signer, &key, 0);
-	if (err || !key->subkeys || !key->subkeys->fpr || !is_fingerprint(key->subkeys->fpr)) {
+	if (err || !key->subkeys || !key->subkeys->fpr || !mc_gpg_is_fingerprint(key->subkeys->fpr)) {
 		if (key)
 			gpgme_key_unref(key);
 		return mc_error_set(MC_EVERIFY, "signing key %s not found in GNUPGHOME=%s%s%s",
@@ -450,7 +450,7 @@ static void take_facts(struct sig_facts *f, gpgme_signature_t sig)
 	f->wrong_key_usage = sig->wrong_key_usage;
 	f->timestamp = sig->timestamp;
 	f->fpr[0] = '\0';
-	if (sig->fpr && is_fingerprint(sig->fpr))
+	if (sig->fpr && mc_gpg_is_fingerprint(sig->fpr))
 		copy_fingerprint_upper(f->fpr, sig->fpr);
 	else if (sig->fpr)
 		snprintf(f->fpr, sizeof f->fpr, "%.40s", sig->fpr);
@@ -475,7 +475,7 @@ static int check_signature_good(mc_gpg *g, const struct sig_facts *f)
 		return mc_error_set(MC_EVERIFY, "signed by key %s, which is not in GNUPGHOME=%s",
 				    who, g->home);
 	case GPG_ERR_KEY_EXPIRED:
-		if (!is_fingerprint(f->fpr) || !signed_before_expiry(g, f->fpr, f->timestamp))
+		if (!mc_gpg_is_fingerprint(f->fpr) || !signed_before_expiry(g, f->fpr, f->timestamp))
 			return mc_error_set(MC_EVERIFY, "signed by key %s after it expired", who);
 		bad_summary &= ~(gpgme_sigsum_t)GPGME_SIGSUM_KEY_EXPIRED;
 		break;
@@ -491,7 +491,7 @@ static int check_signature_good(mc_gpg *g, const struct sig_facts *f)
 		return mc_error_set(MC_EVERIFY, "signature by key %s is not acceptable (%s)", who,
 				    f->wrong_key_usage ? "the key may not make signatures"
 						       : "gpg reports a key or signature problem");
-	if (!is_fingerprint(f->fpr))
+	if (!mc_gpg_is_fingerprint(f->fpr))
 		return mc_error_set(MC_EVERIFY, "signature by %s does not name a full fingerprint",
 				    who);
 	return 0;
@@ -617,7 +617,7 @@ int mc_gpg_keygen(char fpr[41], const char *gnupghome, const char *userid, unsig
 	if (err && is_algorithm_unavailable(gpg_err_code(err)))
 		err = gpgme_op_createkey(ctx, userid, "rsa3072", 0, expires, NULL, flags);
 	res = err ? NULL : gpgme_op_genkey_result(ctx);
-	if (err || !res || !res->fpr || !is_fingerprint(res->fpr)) {
+	if (err || !res || !res->fpr || !mc_gpg_is_fingerprint(res->fpr)) {
 		home = effective_home(gnupghome);
 		if (is_agent_error(failure) || is_agent_error(gpg_err_code(err)))
 			rc = mc_error_set(MC_EENV, "gpg-agent could not be started: %s (GNUPGHOME=%s)",
@@ -652,7 +652,7 @@ int mc_gpg_find_secret_key(char fpr[41], const char *gnupghome, const char *spec
 	if (gpgme_op_keylist_start(ctx, spec, 1) == 0) {
 		while (gpgme_op_keylist_next(ctx, &key) == 0) {
 			if (n++ == 0 && key->subkeys && key->subkeys->fpr &&
-			    is_fingerprint(key->subkeys->fpr))
+			    mc_gpg_is_fingerprint(key->subkeys->fpr))
 				copy_fingerprint_upper(fpr, key->subkeys->fpr);
 			gpgme_key_unref(key);
 		}

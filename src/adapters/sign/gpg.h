@@ -16,6 +16,9 @@
 #include <stddef.h>
 
 typedef struct mc_gpg mc_gpg;
+
+/* Whether s is a full OpenPGP v4 fingerprint: exactly 40 hexadecimal digits. */
+int mc_gpg_is_fingerprint(const char *s);
 typedef struct mc_gpg_options {
 	const char *gnupghome;    /* NULL: $GNUPGHOME or gpg's default */
 	const char *signing_key;  /* fingerprint (40 hex) of the key to sign with; NULL: verify only */
