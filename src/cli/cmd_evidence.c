@@ -94,7 +94,10 @@ struct session {
 	mc_evidence *ev;
 };
 
-static int open_session(struct session *s, const struct args *a, int sign)
+/* How a session needs the signing key. */
+enum signing { VERIFY_ONLY, SIGN_IF_CONFIGURED };
+
+static int open_session(struct session *s, const struct args *a, enum signing signing)
 {
 	mc_config_origin origin = { 0 };
 	mc_evidence_options opt = { 0 };
@@ -115,7 +118,12 @@ static int open_session(struct session *s, const struct args *a, int sign)
 	opt.signing_key = a->signing_key;
 	opt.pins = a->pins;
 	opt.npins = a->npins;
-	return mc_evidence_open(&s->ev, s->repo, &s->cfg, &opt, sign);
+	if (signing == SIGN_IF_CONFIGURED) {
+		rc = mc_evidence_open(&s->ev, s->repo, &s->cfg, &opt, 1);
+		if (rc != MC_EENV) /* no usable key: verification alone still works */
+			return rc;
+	}
+	return mc_evidence_open(&s->ev, s->repo, &s->cfg, &opt, 0);
 }
 
 static void close_session(struct session *s)
@@ -148,7 +156,7 @@ static int cmd_show(const struct args *a, const char *rev)
 	size_t n = 0, i;
 	int rc, bad = 0;
 
-	if ((rc = open_session(&s, a, 0)) == 0 && (rc = mc_evidence_show(&entries, &n, s.ev, rev)) == 0) {
+	if ((rc = open_session(&s, a, VERIFY_ONLY)) == 0 && (rc = mc_evidence_show(&entries, &n, s.ev, rev)) == 0) {
 		struct json_object *list = json_object_new_array();
 		for (i = 0; i < n; i++) {
 			bad |= !entries[i].verified;
@@ -208,7 +216,7 @@ static int cmd_verify(const struct args *a, const char *spec)
 	size_t ntargets = 0, i;
 	int rc;
 
-	if ((rc = open_session(&s, a, 0)) == 0 && spec)
+	if ((rc = open_session(&s, a, VERIFY_ONLY)) == 0 && spec)
 		rc = range_targets(&targets, &ntargets, s.repo, spec);
 	if (rc == 0)
 		rc = mc_evidence_verify(&report, s.ev, spec ? (const char *const *)targets : NULL,
@@ -235,26 +243,14 @@ static int cmd_sync(const struct args *a, const char *action, const char *remote
 	static const char *const outcome[] = { "already up to date", "fast-forwarded",
 					       "merged line by line (signed merge commit)" };
 
-	rc = open_session(&s, a, 0);
+	/* A fetch may need a signed merge commit: sign when a key is configured; without
+	 * one, fast-forwards still work. */
+	rc = open_session(&s, a, !strcmp(action, "fetch") ? SIGN_IF_CONFIGURED : VERIFY_ONLY);
 	if (rc == 0 && !strcmp(action, "push")) {
 		if ((rc = mc_evidence_push(s.ev, remote, &a->remote)) == 0)
 			printf("pushed %s to %s\n", "refs/notes/maestro", remote);
-	} else if (rc == 0) {
-		/* Merging may need a signed merge commit: sign when a key is configured. */
-		mc_evidence_close(s.ev);
-		s.ev = NULL;
-		{
-			mc_evidence_options opt = { 0 };
-			opt.gnupghome = a->gnupghome;
-			opt.signing_key = a->signing_key;
-			opt.pins = a->pins;
-			opt.npins = a->npins;
-			rc = mc_evidence_open(&s.ev, s.repo, &s.cfg, &opt, 1);
-			if (rc == MC_EENV) /* no key: fast-forwards still work */
-				rc = mc_evidence_open(&s.ev, s.repo, &s.cfg, &opt, 0);
-		}
-		if (rc == 0 && (rc = mc_evidence_fetch(&result, s.ev, remote, &a->remote)) == 0)
-			printf("fetched evidence from %s: %s\n", remote, outcome[result]);
+	} else if (rc == 0 && (rc = mc_evidence_fetch(&result, s.ev, remote, &a->remote)) == 0) {
+		printf("fetched evidence from %s: %s\n", remote, outcome[result]);
 	}
 	close_session(&s);
 	return rc ? mc_cli_fail("evidence", rc) : MC_EXIT_OK;
