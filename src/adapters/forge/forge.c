@@ -45,9 +45,8 @@ static const mc_forge_driver *driver_for(mc_forge_kind kind)
 	case MC_FORGE_LOCAL:
 		return &mc_forge_driver_local;
 	case MC_FORGE_GITHUB:
-		return &mc_forge_driver_github;
 	case MC_FORGE_GITEA:
-		return &mc_forge_driver_gitea;
+		break;
 	}
 	return NULL;
 }
@@ -79,7 +78,8 @@ int mc_forge_open(mc_forge **out, const mc_forge_options *opt)
 
 	*out = NULL;
 	if (!driver)
-		return mc_error_set(MC_EINVAL, "unknown forge kind %d", (int)opt->kind);
+		return mc_error_set(MC_EINVAL, "the %s forge driver is not in this build",
+				    mc_forge_kind_name(opt->kind));
 	forge = mc_xcalloc(1, sizeof *forge);
 	forge->kind = opt->kind;
 	forge->driver = driver;
