@@ -180,7 +180,8 @@ static struct json_object *build_card(struct run *r, time_t now)
 	const mc_facts *f = &r->facts;
 	mc_card_file *files = mc_xcalloc(f->nfiles ? f->nfiles : 1, sizeof *files);
 	const char **commits = mc_xcalloc(f->ncommits, sizeof *commits);
-	char *name = repository_name(r->repo);
+	char *name = r->opt->repository ? mc_xstrdup(r->opt->repository)
+					 : repository_name(r->repo);
 	mc_card_input in = { 0 };
 	struct json_object *card;
 	size_t i;
@@ -272,8 +273,11 @@ static void refresh_portfolio(struct run *r, mc_review *out, time_t now)
 		mc_log(MC_LOG_WARN, "portfolio not refreshed: its store is unavailable", NULL);
 		return;
 	}
-	id = mc_portfolio_local_id(r->repo, r->facts.range.spec, r->facts.range.head);
-	if (mc_portfolio_refresh(r->store, id, r->facts.commits[0].summary, out->card,
+	id = r->opt->item_id ? mc_xstrdup(r->opt->item_id)
+			     : mc_portfolio_local_id(r->repo, r->facts.range.spec, r->facts.range.head);
+	if (mc_portfolio_refresh(r->store, id,
+				 r->opt->item_title ? r->opt->item_title : r->facts.commits[0].summary,
+				 out->card,
 				 r->score.llm_usd, r->score.ci_minutes, (int64_t)now) != 0)
 		mc_log(MC_LOG_WARN, "portfolio not refreshed", "item", id, "error",
 		       mc_error_message(), NULL);

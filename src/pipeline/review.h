@@ -25,6 +25,12 @@ typedef struct mc_review_options {
 	int no_record;                /* do not record the card as signed evidence */
 	int no_portfolio;             /* do not store the change as a portfolio work item */
 	time_t now;                   /* the card's generation time; 0 means time(NULL) */
+	/* A change from a forge: the repository's name on the card ("owner/name"), the
+	 * portfolio item's id ("owner/name#12") and title (the PR's). NULL: as reviewed
+	 * locally (the directory's name, the branch, the head commit's subject). */
+	const char *repository;
+	const char *item_id;
+	const char *item_title;
 } mc_review_options;
 
 typedef struct mc_review {

@@ -1361,3 +1361,62 @@ out:
 	op_release(&op);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ fetching code */
+
+/* A refspec for mc_remote_fetch_code: forced ("+src:dst"), both sides full ref names. */
+static int check_code_refspec(const char *spec)
+{
+	const char *colon = spec ? strchr(spec, ':') : NULL;
+	char *src;
+	int rc;
+
+	if (!spec || spec[0] != '+' || !colon)
+		return fail(MC_EINVAL, "refspec '%s' is not of the form +refs/...:refs/...",
+			    spec ? spec : "");
+	src = mc_xstrndup(spec + 1, (size_t)(colon - spec - 1));
+	rc = check_ref_name(src);
+	free(src);
+	return rc ? rc : check_ref_name(colon + 1);
+}
+
+int mc_remote_fetch_code(mc_repo *repo, const char *remote, const char *const *refspecs,
+			 size_t n, const mc_remote_options *opt)
+{
+	git_repository *git = mc_repo_git(repo);
+	git_fetch_options fo;
+	git_remote *r = NULL;
+	git_strarray specs = { (char **)refspecs, n };
+	mc_strbuf doing = MC_STRBUF_INIT;
+	remote_op op;
+	int rc;
+
+	init_libgit2();
+	if (n == 0)
+		return fail(MC_EINVAL, "nothing to fetch");
+	for (size_t i = 0; i < n; i++)
+		if ((rc = check_code_refspec(refspecs[i])) != 0)
+			return rc;
+	op_init(&op, remote, opt);
+	mc_strbuf_printf(&doing, "fetching %s from %s", refspecs[0] + 1, op.shown);
+	if ((rc = open_remote(&r, git, &op, remote, 0)) != 0)
+		goto out;
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	op_callbacks(&fo.callbacks, &op);
+	fo.proxy_opts.type = GIT_PROXY_AUTO;
+	fo.prune = GIT_FETCH_NO_PRUNE;
+	fo.update_fetchhead = 0;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	if ((rc = op_start_deadline(&op)) != 0)
+		goto out;
+	/* The reflog message names the remote as shown, never with its credentials. */
+	rc = git_remote_fetch(r, &specs, &fo, "maestro: fetch");
+	watch_stop(&op.watch);
+	if (rc < 0)
+		rc = op_failure(&op, rc, doing.buf);
+out:
+	git_remote_free(r);
+	mc_strbuf_release(&doing);
+	op_release(&op);
+	return rc;
+}

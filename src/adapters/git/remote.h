@@ -46,6 +46,13 @@ int mc_remote_push_ref(mc_repo *repo, const char *remote, const char *ref,
 int mc_remote_fetch_ref(char tip[41], mc_repo *repo, const char *remote, const char *ref,
 			const char *tracking_ref, const mc_remote_options *opt);
 
+/*
+ * Fetch code (not evidence): each refspec "+refs/...:refs/..." is forced, because a
+ * pull request's head is rewritten by force-pushes and the bot must review what is
+ * there now. Errors as for push.
+ */
+int mc_remote_fetch_code(mc_repo *repo, const char *remote, const char *const *refspecs,
+			 size_t n, const mc_remote_options *opt);
 /* The name to use in tracking refs: a remote's name as it is; for a URL or path a
  * sanitised form of it, without credentials ("https://u:t@example.com/org/ev.git" gives
  * "example.com-org-ev"), one ref name component. free() it. */

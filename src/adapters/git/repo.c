@@ -78,6 +78,23 @@ int mc_repo_open(mc_repo **out, const char *path)
 	return 0;
 }
 
+int mc_repo_open_bare(mc_repo **out, const char *path)
+{
+	git_repository *git = NULL;
+	int rc;
+
+	*out = NULL;
+	pthread_once(&libgit2_once, libgit2_init);
+	rc = git_repository_open_bare(&git, path);
+	if (rc == GIT_ENOTFOUND)
+		rc = git_repository_init(&git, path, 1);
+	if (rc != 0)
+		return mc_repo_fail(MC_EGIT, path);
+	*out = mc_xcalloc(1, sizeof **out);
+	(*out)->git = git;
+	return 0;
+}
+
 void mc_repo_free(mc_repo *repo)
 {
 	if (!repo)

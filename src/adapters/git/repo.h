@@ -16,6 +16,9 @@ typedef struct mc_repo mc_repo;
 /* Open the repository containing path (searching upwards, like git). A path that is not
  * inside a repository fails with MC_EENV "not a git repository: <path>". */
 int mc_repo_open(mc_repo **out, const char *path);
+/* Open the bare repository at path, creating it (and its directories) when absent:
+ * the daemon's copy of a forge's repository. */
+int mc_repo_open_bare(mc_repo **out, const char *path);
 void mc_repo_free(mc_repo *repo);
 
 /* The work tree with a trailing '/', or NULL for a bare repository. */

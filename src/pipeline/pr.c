@@ -1,0 +1,192 @@
+/* A pull request through review and publication; see pr.h. */
+#include "pipeline/pr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/git/repo.h"
+#include "pipeline/review.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+/* owner/name with GitHub's characters only, so it is safe as a directory name. */
+static int valid_name_part(const char *s, size_t n)
+{
+	if (n == 0 || n > 100 || (n <= 2 && s[0] == '.'))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+int mc_pr_mirror_path(char **out, const char *mirror_dir, const char *repo)
+{
+	const char *slash = strchr(repo, '/');
+	mc_strbuf sb = MC_STRBUF_INIT;
+
+	*out = NULL;
+	if (!slash || !valid_name_part(repo, (size_t)(slash - repo)) ||
+	    !valid_name_part(slash + 1, strlen(slash + 1)))
+		return mc_error_set(MC_EINVAL, "'%.200s' is not an owner/name repository", repo);
+	mc_strbuf_printf(&sb, "%s/%.*s+%s.git", mirror_dir, (int)(slash - repo), repo, slash + 1);
+	*out = mc_strbuf_detach(&sb);
+	return 0;
+}
+
+/* Fetch the PR's base branch and head into the mirror: the head by the forge's
+ * refs/pull/<n>/head (GitHub and Gitea both publish it), so forks need no access of
+ * their own. *base_rev receives the fetched base tip's ref. */
+static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *opt,
+			     const mc_forge_pr *pr)
+{
+	mc_repo *mirror = NULL;
+	mc_strbuf base = MC_STRBUF_INIT, head = MC_STRBUF_INIT, tracking = MC_STRBUF_INIT;
+	const char *specs[2];
+	int rc;
+
+	*base_rev = NULL;
+	if (!opt->mirror_dir)
+		return mc_error_set(MC_EINVAL, "no directory for repository mirrors");
+	if ((rc = mc_pr_mirror_path(path, opt->mirror_dir, opt->repo)) != 0)
+		return rc;
+	if ((rc = mc_repo_open_bare(&mirror, *path)) != 0)
+		return rc;
+	mc_strbuf_printf(&tracking, "refs/maestro/base/%s", pr->base_ref);
+	mc_strbuf_printf(&base, "+refs/heads/%s:%s", pr->base_ref, tracking.buf);
+	mc_strbuf_printf(&head, "+refs/pull/%lld/head:refs/maestro/pull/%lld",
+			 (long long)pr->number, (long long)pr->number);
+	specs[0] = base.buf;
+	specs[1] = head.buf;
+	rc = mc_remote_fetch_code(mirror, opt->fetch_url ? opt->fetch_url : pr->clone_url, specs,
+				  2, opt->remote);
+	if (rc == 0)
+		*base_rev = mc_strbuf_detach(&tracking);
+	mc_strbuf_release(&tracking);
+	mc_strbuf_release(&base);
+	mc_strbuf_release(&head);
+	mc_repo_free(mirror);
+	return rc;
+}
+
+static char *sticky_body(const mc_pr_options *opt, const char *markdown)
+{
+	mc_strbuf sb = MC_STRBUF_INIT;
+
+	mc_strbuf_printf(&sb, "%s\n", MC_PR_CARD_MARKER);
+	if (opt->notice && *opt->notice)
+		mc_strbuf_printf(&sb, "> %s\n\n", opt->notice);
+	mc_strbuf_puts(&sb, markdown);
+	return mc_strbuf_detach(&sb);
+}
+
+/* The status line: "passed", or the first blocking reason (the card has them all). */
+static char *status_description(struct json_object *card, int passed)
+{
+	struct json_object *blocking = mc_json_get(mc_json_get(card, "decision"), "blocking");
+	const char *first = NULL;
+	mc_strbuf sb = MC_STRBUF_INIT;
+
+	if (passed)
+		return mc_xstrdup("Maestro: every policy gate passed");
+	if (blocking && json_object_array_length(blocking) > 0)
+		first = json_object_get_string(json_object_array_get_idx(blocking, 0));
+	mc_strbuf_printf(&sb, "Maestro: blocked: %s", first ? first : "a policy gate failed");
+	return mc_strbuf_detach(&sb);
+}
+
+static int publish(mc_pr_result *out, const mc_pr_options *opt, const mc_review *review)
+{
+	char *body = sticky_body(opt, review->markdown);
+	char *description = status_description(review->card, review->passed);
+	int rc;
+
+	out->status = review->passed ? "success" : "failure";
+	rc = mc_forge_upsert_sticky_comment(opt->forge, opt->repo, opt->number, MC_PR_CARD_MARKER,
+					    body, &out->comment_changed, &out->comment_id);
+	if (rc == 0)
+		rc = mc_forge_set_status(opt->forge, opt->repo, out->head_sha, MC_PR_STATUS_CONTEXT,
+					 out->status, description, NULL);
+	free(body);
+	free(description);
+	return rc;
+}
+
+static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge_pr *pr)
+{
+	int local = mc_forge_get_kind(opt->forge) == MC_FORGE_LOCAL;
+	char *path = NULL, *base_rev = NULL, *item = NULL;
+	mc_strbuf range = MC_STRBUF_INIT, id = MC_STRBUF_INIT;
+	mc_review_options ro = {0};
+	mc_review review;
+	int rc;
+
+	if (local) {
+		path = mc_xstrdup(pr->repo);
+		base_rev = mc_xstrdup(pr->base_ref);
+	} else if ((rc = fetch_into_mirror(&path, &base_rev, opt, pr)) != 0) {
+		return rc;
+	}
+	mc_strbuf_printf(&range, "%s..%s", base_rev, pr->head_sha);
+	ro.repo_path = path;
+	ro.range = range.buf;
+	ro.labels = (const char *const *)pr->labels;
+	ro.nlabels = pr->nlabels;
+	ro.now = opt->now;
+	if (!local) {
+		/* On a forge the item is the PR; locally it is the branch, as `maestro review`
+		 * names it, so CLI overrides and PR commands meet the same item. */
+		mc_strbuf_printf(&id, "%s#%lld", opt->repo, (long long)opt->number);
+		item = mc_strbuf_detach(&id);
+		ro.repository = opt->repo;
+		ro.item_id = item;
+		ro.item_title = pr->title;
+	}
+	rc = mc_review_run(&review, &ro);
+	if (rc == 0) {
+		out->passed = review.passed;
+		out->recorded = review.recorded;
+		out->evidence_note = review.evidence_note ? mc_xstrdup(review.evidence_note) : NULL;
+		rc = publish(out, opt, &review);
+		mc_review_free(&review);
+	}
+	free(item);
+	mc_strbuf_release(&range);
+	free(base_rev);
+	free(path);
+	return rc;
+}
+
+int mc_pr_review(mc_pr_result *out, const mc_pr_options *opt)
+{
+	mc_forge_pr pr;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = mc_forge_get_pr(opt->forge, &pr, opt->repo, opt->number)) != 0)
+		return rc;
+	snprintf(out->head_sha, sizeof out->head_sha, "%s", pr.head_sha ? pr.head_sha : "");
+	if (strcmp(pr.state ? pr.state : "", "open") != 0 || pr.merged) {
+		out->skipped = 1;
+		mc_forge_pr_clear(&pr);
+		return 0;
+	}
+	rc = review_pr(out, opt, &pr);
+	mc_forge_pr_clear(&pr);
+	if (rc != 0)
+		mc_pr_result_free(out);
+	return rc;
+}
+
+void mc_pr_result_free(mc_pr_result *result)
+{
+	free(result->evidence_note);
+	result->evidence_note = NULL;
+}

@@ -1,0 +1,58 @@
+/*
+ * One pull request on a forge through the pipeline: read what the PR is now,
+ * bring its commits into a local repository, review it (pipeline/review.c), and
+ * publish the result: the sticky Decision Card comment, the commit status
+ * maestro/decision on the head, and the card as signed evidence (review records
+ * it as configured; an identical card for the same head is never appended twice).
+ *
+ * Idempotent by construction, because the daemon processes events at least once:
+ * it always reviews the PR's current head (an old event for a force-pushed PR
+ * reviews the new head), the comment is edited only when its text changed, the
+ * status is set to the same value again, and the evidence de-duplicates.
+ */
+#ifndef MC_PIPELINE_PR_H
+#define MC_PIPELINE_PR_H
+#include <stdint.h>
+#include <time.h>
+
+#include "adapters/forge/forge.h"
+#include "adapters/git/remote.h"
+
+/* The hidden marker that finds the card's comment among a PR's comments. */
+#define MC_PR_CARD_MARKER "<!-- maestro:decision-card -->"
+#define MC_PR_STATUS_CONTEXT "maestro/decision"
+
+typedef struct mc_pr_options {
+	mc_forge *forge;
+	const char *repo;                 /* owner/name (local forge: the repository's path) */
+	int64_t number;
+	/* GitHub and Gitea: the PR's commits are fetched into
+	 * <mirror_dir>/<owner>+<name>.git (created when absent). */
+	const char *mirror_dir;
+	/* Where to fetch from; NULL: the PR's clone URL. May carry credentials
+	 * (https://x-access-token:TOKEN@host/...): they are redacted from every message. */
+	const char *fetch_url;
+	const mc_remote_options *remote;  /* ssh key, known_hosts, timeouts; may be NULL */
+	const char *notice;               /* a line shown above the card, or NULL */
+	time_t now;                       /* 0: time(NULL) */
+} mc_pr_options;
+
+typedef struct mc_pr_result {
+	int skipped;            /* the PR is closed or merged: nothing reviewed or posted */
+	char head_sha[41];
+	int passed;             /* every policy gate passed */
+	int comment_changed;    /* the sticky comment was created or edited */
+	int64_t comment_id;
+	int recorded;           /* the card was appended as evidence just now */
+	const char *status;     /* the commit status set: "success" or "failure" (static) */
+	char *evidence_note;    /* what happened to the evidence, for logs */
+} mc_pr_result;
+
+int mc_pr_review(mc_pr_result *out, const mc_pr_options *opt);
+void mc_pr_result_free(mc_pr_result *result);
+
+/* Where a forge repository's commits are kept: <mirror_dir>/<owner>+<name>.git.
+ * MC_EINVAL for a name that is not owner/name. free() it. */
+int mc_pr_mirror_path(char **out, const char *mirror_dir, const char *repo);
+
+#endif

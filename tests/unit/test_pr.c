@@ -1,0 +1,152 @@
+/* Unit tests for pipeline/pr over the local forge: a PR reviewed and published once,
+ * a second run writes nothing new, a push edits the card in place, a merged PR is
+ * skipped, mirror paths are checked. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/forge/forge.h"
+#include "pipeline/pr.h"
+#include "testutil.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+typedef struct fixture {
+	char *root, *repo, *files;
+	mc_forge *forge;
+	int64_t number;
+} fixture;
+
+static void setup(fixture *f)
+{
+	mc_forge_options opt = {.kind = MC_FORGE_LOCAL};
+	mc_forge_pr *prs = NULL;
+	size_t n = 0;
+
+	f->root = mc_test_tmpdir();
+	if (asprintf(&f->repo, "%s/repo", f->root) < 0 || asprintf(&f->files, "%s/forge", f->root) < 0)
+		abort();
+	ck_assert_int_eq(mc_fs_mkdirs(f->repo, 0700), 0);
+	mc_test_git_init(f->repo, "main");
+	mc_test_write(f->repo, "src/a.c", "int a;\n");
+	free(mc_test_commit(f->repo, "Initial"));
+	mc_test_git(f->repo, "checkout", "-q", "-b", "feature", NULL);
+	mc_test_write(f->repo, "src/b.c", "int b;\n");
+	free(mc_test_commit(f->repo, "Add b"));
+	mc_test_git(f->repo, "checkout", "-q", "main", NULL);
+	opt.local_dir = f->files;
+	ck_assert_int_eq(mc_forge_open(&f->forge, &opt), 0);
+	ck_assert_int_eq(mc_forge_list_open_prs(f->forge, f->repo, NULL, &prs, &n, NULL), 0);
+	ck_assert_uint_eq(n, 1);
+	f->number = prs[0].number;
+	mc_forge_pr_list_free(prs, n);
+}
+
+static void teardown(fixture *f)
+{
+	mc_forge_close(f->forge);
+	mc_test_rmtree(f->root);
+	free(f->root);
+	free(f->repo);
+	free(f->files);
+}
+
+static int count_files(const fixture *f, const char *name)
+{
+	char cmd[8192];
+	FILE *p;
+	int count = -1;
+
+	snprintf(cmd, sizeof cmd, "find '%s' -name '%s' | wc -l", f->files, name);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	ck_assert_int_eq(fscanf(p, "%d", &count), 1);
+	pclose(p);
+	return count;
+}
+
+static int count_lines(const fixture *f, const char *name)
+{
+	char cmd[8192];
+	FILE *p;
+	int count = -1;
+
+	snprintf(cmd, sizeof cmd, "find '%s' -name '%s' -exec cat {} + | wc -l", f->files, name);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	ck_assert_int_eq(fscanf(p, "%d", &count), 1);
+	pclose(p);
+	return count;
+}
+
+START_TEST(reviewed_once_then_nothing_new)
+{
+	fixture f;
+	mc_pr_result r;
+	mc_pr_options opt = {0};
+
+	setup(&f);
+	opt.forge = f.forge;
+	opt.repo = f.repo;
+	opt.number = f.number;
+	ck_assert_int_eq(mc_pr_review(&r, &opt), 0);
+	ck_assert_int_eq(r.skipped, 0);
+	ck_assert_int_eq(r.comment_changed, 1);
+	ck_assert_str_eq(r.status, r.passed ? "success" : "failure");
+	ck_assert_uint_eq(strlen(r.head_sha), 40);
+	mc_pr_result_free(&r);
+	ck_assert_int_eq(count_files(&f, "comment-*.md"), 1);
+	ck_assert_int_eq(count_lines(&f, "statuses.jsonl"), 1);
+
+	/* The same event again (at least once delivery): same card, comment untouched. */
+	ck_assert_int_eq(mc_pr_review(&r, &opt), 0);
+	ck_assert_int_eq(r.comment_changed, 0);
+	mc_pr_result_free(&r);
+	ck_assert_int_eq(count_files(&f, "comment-*.md"), 1);
+
+	/* A push: the card is edited in place, not posted again. */
+	mc_test_git(f.repo, "checkout", "-q", "feature", NULL);
+	mc_test_write(f.repo, "src/b.c", "int b;\nint c;\n");
+	free(mc_test_commit(f.repo, "Grow b"));
+	ck_assert_int_eq(mc_pr_review(&r, &opt), 0);
+	ck_assert_int_eq(r.comment_changed, 1);
+	mc_pr_result_free(&r);
+	ck_assert_int_eq(count_files(&f, "comment-*.md"), 1);
+	ck_assert_int_eq(count_lines(&f, "statuses.jsonl"), 3);
+
+	/* Merged: nothing reviewed or posted. */
+	mc_test_git(f.repo, "checkout", "-q", "main", NULL);
+	mc_test_git(f.repo, "merge", "-q", "--ff-only", "feature", NULL);
+	ck_assert_int_eq(mc_pr_review(&r, &opt), 0);
+	ck_assert_int_eq(r.skipped, 1);
+	mc_pr_result_free(&r);
+	ck_assert_int_eq(count_lines(&f, "statuses.jsonl"), 3);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(mirror_paths)
+{
+	char *p = NULL;
+
+	ck_assert_int_eq(mc_pr_mirror_path(&p, "/s", "octo/hello.world"), 0);
+	ck_assert_str_eq(p, "/s/octo+hello.world.git");
+	free(p);
+	ck_assert_int_eq(mc_pr_mirror_path(&p, "/s", "octo/../x"), MC_EINVAL);
+	ck_assert_int_eq(mc_pr_mirror_path(&p, "/s", "../x"), MC_EINVAL);
+	ck_assert_int_eq(mc_pr_mirror_path(&p, "/s", "octo/.."), MC_EINVAL);
+	ck_assert_int_eq(mc_pr_mirror_path(&p, "/s", "octo"), MC_EINVAL);
+	ck_assert_int_eq(mc_pr_mirror_path(&p, "/s", "a/b c"), MC_EINVAL);
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pr");
+	TCase *tc = tcase_create("pr");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, reviewed_once_then_nothing_new);
+	tcase_add_test(tc, mirror_paths);
+	suite_add_tcase(s, tc);
+	return mc_test_run(s);
+}
