@@ -101,8 +101,8 @@ static mc_http_server *start(int *calls)
 	mc_http_options o = { .listen = "127.0.0.1:0", .threads = 2 };
 	mc_http_server *srv = NULL;
 
-	routes[0] = (mc_http_route){ "POST", "/echo", echo, calls, 1000 };
-	routes[1] = (mc_http_route){ "GET", "/echo", echo, calls, 0 };
+	routes[0] = (mc_http_route){ "POST", "/echo", echo, calls, 1000, NULL };
+	routes[1] = (mc_http_route){ "GET", "/echo", echo, calls, 0, NULL };
 	o.routes = routes;
 	o.nroutes = 2;
 	ck_assert_msg(mc_http_server_start(&srv, &o) == 0, "%s", mc_error_message());

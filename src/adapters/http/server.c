@@ -116,12 +116,21 @@ static enum MHD_Result send_response(mc_http_request *req, mc_http_response *res
 	return ok;
 }
 
+static enum MHD_Result send_too_large(mc_http_request *req);
+
 static enum MHD_Result send_text(mc_http_request *req, int status, const char *text)
 {
 	mc_http_response resp = { .status = status };
 	mc_strbuf_puts(&resp.body, text);
 	mc_strbuf_putc(&resp.body, '\n');
 	return send_response(req, &resp);
+}
+
+static enum MHD_Result send_too_large(mc_http_request *req)
+{
+	if (req->route->on_too_large)
+		req->route->on_too_large(req->route->ctx);
+	return send_text(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 }
 
 /* The route for method and path; *path_known says whether another method has it. */
@@ -170,7 +179,7 @@ static enum MHD_Result begin_request(mc_http_server *srv, struct MHD_Connection 
 		return send_text(req, path_known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND,
 				 path_known ? "method not allowed" : "not found");
 	if (announced_too_large(conn, req->route->max_body))
-		return send_text(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+		return send_too_large(req);
 	return MHD_YES;
 }
 
@@ -202,7 +211,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			mc_strbuf_release(&req->body);
 			/* Answer now; should MHD refuse a response mid-upload, MHD_NO closes
 			 * the connection, which stops the upload all the same. */
-			return send_text(req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+			return send_too_large(req);
 		}
 		mc_strbuf_add(&req->body, upload_data, n);
 		return MHD_YES;

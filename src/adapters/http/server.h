@@ -51,6 +51,9 @@ typedef struct mc_http_route {
 	mc_http_handler handler;
 	void *ctx;
 	size_t max_body;    /* larger bodies get 413; 0 for routes that take none */
+	/* Called (may be NULL) when the server itself refused a request to this route
+	 * for its size, so the route's owner can count it. */
+	void (*on_too_large)(void *ctx);
 } mc_http_route;
 
 typedef struct mc_http_options {
