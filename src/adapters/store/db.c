@@ -60,6 +60,23 @@ static const char *const migrations[] = {
 	"  item_id TEXT NOT NULL REFERENCES pf_item(id) ON DELETE CASCADE,"
 	"  usd REAL NOT NULL, note TEXT NOT NULL DEFAULT '', recorded_at INTEGER NOT NULL);"
 	"CREATE INDEX pf_realized_item ON pf_realized(item_id, id);",
+	/* 4: the daemon's durable event queue (queue.c). q_event rows move queued ->
+	 * claimed -> done, or back to queued for a retry, or to failed when out of
+	 * attempts; the partial index holds only the rows a claim may take, in arrival
+	 * order. q_delivery remembers delivery ids (de-duplication) beyond the life of
+	 * their events. Payloads are BLOBs: a body is kept byte for byte. */
+	"CREATE TABLE q_event (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  delivery_id TEXT NOT NULL UNIQUE, forge TEXT NOT NULL, event TEXT NOT NULL,"
+	"  repo TEXT NOT NULL, payload BLOB NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'claimed', 'done', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0, received_at INTEGER NOT NULL,"
+	"  ready_at INTEGER NOT NULL, lease_until INTEGER, worker TEXT, error TEXT,"
+	"  finished_at INTEGER);"
+	"CREATE INDEX q_event_ready ON q_event(seq) WHERE state IN ('queued', 'claimed');"
+	"CREATE INDEX q_event_state ON q_event(state, finished_at);"
+	"CREATE TABLE q_delivery (delivery_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE INDEX q_delivery_seen ON q_delivery(seen_at);",
 };
 
 int mc_store_schema_version(void)

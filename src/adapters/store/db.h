@@ -3,7 +3,7 @@
  * (WAL, a busy timeout so concurrent workers wait instead of failing, foreign
  * keys on), the schema brought up to date by PRAGMA user_version migrations,
  * and transaction helpers. Tables belong to the modules that use them
- * (history_cache.h, portfolio.h); their DDL is listed here in migration order so that
+ * (history_cache.h, portfolio.h, queue.h); their DDL is listed here in migration order so that
  * one version number describes the whole file.
  */
 #ifndef MC_ADAPTERS_STORE_DB_H

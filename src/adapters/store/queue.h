@@ -18,7 +18,7 @@
 #include "adapters/store/db.h"
 
 /* Size limits of what the queue accepts. */
-#define MC_QUEUE_ID_MAX 128          /* delivery id, event name, repository */
+#define MC_QUEUE_ID_MAX 256 /* delivery id, event name, repository (owner 39 + "/" + name 100 fit) */
 #define MC_QUEUE_PAYLOAD_MAX (25u << 20) /* GitHub's own cap on webhook payloads */
 
 typedef struct mc_queue_event {

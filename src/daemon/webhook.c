@@ -1,0 +1,210 @@
+/*
+ * The webhook route (webhook.h). Every early return counts its result in the
+ * metrics and answers in plain text; the only slow step is the SQLite commit,
+ * taken under the store lock because the daemon's HTTP threads share one
+ * connection (WAL makes each commit an append; no fsync under synchronous=NORMAL,
+ * which survives a killed process — what the at-least-once queue promises).
+ */
+#include "daemon/webhook.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "adapters/store/queue.h"
+#include "model/webhook_event.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#define SHA256_LEN 32
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* 64 hex digits to 32 bytes; 0 on anything else. */
+static int decode_sha256_hex(unsigned char out[SHA256_LEN], const char *hex)
+{
+	size_t i;
+	if (!hex || strlen(hex) != 2 * SHA256_LEN)
+		return 0;
+	for (i = 0; i < SHA256_LEN; i++) {
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return 0;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 1;
+}
+
+int mc_webhook_signature_ok(const mc_webhook *wh, const char *sig_hex, const char *body,
+			    size_t len)
+{
+	unsigned char given[SHA256_LEN], mac[SHA256_LEN];
+	unsigned int mac_len;
+	int ok = 0;
+	size_t i;
+
+	if (!decode_sha256_hex(given, sig_hex))
+		return 0;
+	/* Every secret is tried, whichever matches: the time taken says nothing about
+	 * which one (or whether the first) did. */
+	for (i = 0; i < wh->nsecrets; i++) {
+		mac_len = 0;
+		if (!HMAC(EVP_sha256(), wh->secrets[i], (int)wh->secret_lens[i],
+			  (const unsigned char *)body, len, mac, &mac_len) || mac_len != SHA256_LEN)
+			continue;
+		ok |= CRYPTO_memcmp(mac, given, SHA256_LEN) == 0;
+	}
+	OPENSSL_cleanse(mac, sizeof mac);
+	return ok;
+}
+
+/* The forge's headers: GitHub's, else Gitea's, else Forgejo's. */
+typedef struct delivery_headers {
+	const char *forge;
+	const char *event;
+	const char *delivery;
+	const char *signature; /* bare hex */
+} delivery_headers;
+
+static void read_headers(delivery_headers *h, const mc_http_request *req)
+{
+	const char *sig = mc_http_request_header(req, "X-Hub-Signature-256");
+	const char *gitea_event = mc_http_request_header(req, "X-Gitea-Event");
+	const char *forgejo_event = mc_http_request_header(req, "X-Forgejo-Event");
+
+	memset(h, 0, sizeof *h);
+	if (sig)
+		h->signature = strncmp(sig, "sha256=", 7) == 0 ? sig + 7 : "";
+	else if ((sig = mc_http_request_header(req, "X-Gitea-Signature")) != NULL ||
+		 (sig = mc_http_request_header(req, "X-Forgejo-Signature")) != NULL)
+		h->signature = sig;
+	if (gitea_event || forgejo_event) {
+		h->forge = "gitea";
+		h->event = gitea_event ? gitea_event : forgejo_event;
+		h->delivery = mc_http_request_header(req, gitea_event ? "X-Gitea-Delivery"
+								      : "X-Forgejo-Delivery");
+	} else {
+		h->forge = "github";
+		h->event = mc_http_request_header(req, "X-GitHub-Event");
+		h->delivery = mc_http_request_header(req, "X-GitHub-Delivery");
+	}
+}
+
+/* Delivery ids are UUIDs in practice; anything printable and short is accepted. */
+static int delivery_id_ok(const char *id)
+{
+	size_t n = id ? strlen(id) : 0, i;
+	if (n == 0 || n > MC_WEBHOOK_DELIVERY_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)id[i] <= 0x20 || (unsigned char)id[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static void answer(mc_webhook *wh, mc_http_response *resp, enum mc_delivery_result result,
+		   int status, const char *text)
+{
+	mc_metrics_delivery(wh->metrics, result);
+	mc_http_response_text(resp, status, "%s\n", text);
+}
+
+static void log_delivery(const delivery_headers *h, const mc_webhook_event *ev,
+			 const char *result)
+{
+	mc_log(MC_LOG_INFO, "webhook.delivery", "forge", h->forge, "delivery", h->delivery,
+	       "event", h->event, "action", ev ? ev->action : "", "repo", ev ? ev->repo : "",
+	       "result", result, NULL);
+}
+
+/* Commit a handled event; answers 202 queued, 200 duplicate or 503. */
+static void enqueue(mc_webhook *wh, mc_http_response *resp, const delivery_headers *h,
+		    const mc_webhook_event *ev, const char *body, size_t len)
+{
+	int duplicate = 0, rc;
+
+	pthread_mutex_lock(wh->store_lock);
+	rc = mc_queue_push(wh->store, h->delivery, h->forge, h->event, ev->repo, body, len,
+			   (int64_t)time(NULL), &duplicate);
+	pthread_mutex_unlock(wh->store_lock);
+	if (rc) {
+		mc_log(MC_LOG_ERROR, "webhook.queue_failed", "delivery", h->delivery, "error",
+		       mc_error_message(), NULL);
+		answer(wh, resp, MC_DELIVERY_ERROR, 503, "the queue is unavailable; redeliver later");
+		return;
+	}
+	log_delivery(h, ev, duplicate ? "duplicate" : "queued");
+	if (duplicate)
+		answer(wh, resp, MC_DELIVERY_DUPLICATE, 200, "duplicate");
+	else
+		answer(wh, resp, MC_DELIVERY_QUEUED, 202, "queued");
+}
+
+static int form_encoded(const mc_http_request *req)
+{
+	const char *ct = mc_http_request_header(req, "Content-Type");
+	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+void mc_webhook_handle(const mc_http_request *req, mc_http_response *resp, void *ctx)
+{
+	mc_webhook *wh = ctx;
+	delivery_headers h;
+	mc_webhook_event ev;
+	size_t len;
+	const char *body = mc_http_request_body(req, &len);
+
+	read_headers(&h, req);
+	/* Authenticate before anything reads the body. */
+	if (!h.signature || !mc_webhook_signature_ok(wh, h.signature, body, len)) {
+		mc_log(MC_LOG_WARN, "webhook.unauthorized", "forge", h.forge, "reason",
+		       h.signature ? "signature does not match" : "no signature header", NULL);
+		answer(wh, resp, MC_DELIVERY_UNAUTHORIZED, 401, "bad or missing signature");
+		return;
+	}
+	if (!h.event || !*h.event || !delivery_id_ok(h.delivery)) {
+		answer(wh, resp, MC_DELIVERY_BAD_REQUEST, 400,
+		       "missing event name or delivery id header");
+		return;
+	}
+	if (form_encoded(req)) {
+		answer(wh, resp, MC_DELIVERY_BAD_REQUEST, 415,
+		       "form-encoded payloads are not accepted; set the webhook's content type "
+		       "to application/json");
+		return;
+	}
+	if (mc_webhook_event_parse(&ev, h.event, body, len, MC_WEBHOOK_MAX_BODY) != 0) {
+		mc_log(MC_LOG_WARN, "webhook.malformed", "delivery", h.delivery, "event", h.event,
+		       "error", mc_error_message(), NULL);
+		mc_http_response_text(resp, 400, "malformed payload: %s\n", mc_error_message());
+		mc_metrics_delivery(wh->metrics, MC_DELIVERY_BAD_REQUEST);
+		return;
+	}
+	if (!ev.handled) {
+		log_delivery(&h, &ev, "ignored");
+		mc_metrics_delivery(wh->metrics, MC_DELIVERY_IGNORED);
+		mc_http_response_text(resp, 202, "ignored: %s\n", ev.ignore_reason);
+	} else {
+		enqueue(wh, resp, &h, &ev, body, len);
+	}
+	mc_webhook_event_clear(&ev);
+}
+
+void mc_webhook_on_too_large(void *ctx)
+{
+	mc_webhook *wh = ctx;
+	mc_metrics_delivery(wh->metrics, MC_DELIVERY_TOO_LARGE);
+}
