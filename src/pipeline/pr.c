@@ -81,19 +81,25 @@ static char *sticky_body(const mc_pr_options *opt, const char *markdown)
 	mc_strbuf sb = MC_STRBUF_INIT;
 
 	mc_strbuf_printf(&sb, "%s\n", MC_PR_CARD_MARKER);
-	if (opt->notice && *opt->notice)
-		mc_strbuf_printf(&sb, "> %s\n\n", opt->notice);
+	if (opt->hold_by)
+		mc_strbuf_printf(&sb, "> **On hold** by %s: %s\n\n", opt->hold_by,
+				 opt->hold_reason ? opt->hold_reason : "");
 	mc_strbuf_puts(&sb, markdown);
 	return mc_strbuf_detach(&sb);
 }
 
-/* The status line: "passed", or the first blocking reason (the card has them all). */
-static char *status_description(struct json_object *card, int passed)
+/* The status line: held, "passed", or the first blocking reason (the card has them all). */
+static char *status_description(const mc_pr_options *opt, struct json_object *card, int passed)
 {
 	struct json_object *blocking = mc_json_get(mc_json_get(card, "decision"), "blocking");
 	const char *first = NULL;
 	mc_strbuf sb = MC_STRBUF_INIT;
 
+	if (opt->hold_by) {
+		mc_strbuf_printf(&sb, "Maestro: on hold by %s: %s", opt->hold_by,
+				 opt->hold_reason ? opt->hold_reason : "");
+		return mc_strbuf_detach(&sb);
+	}
 	if (passed)
 		return mc_xstrdup("Maestro: every policy gate passed");
 	if (blocking && json_object_array_length(blocking) > 0)
@@ -105,10 +111,10 @@ static char *status_description(struct json_object *card, int passed)
 static int publish(mc_pr_result *out, const mc_pr_options *opt, const mc_review *review)
 {
 	char *body = sticky_body(opt, review->markdown);
-	char *description = status_description(review->card, review->passed);
+	char *description = status_description(opt, review->card, review->passed);
 	int rc;
 
-	out->status = review->passed ? "success" : "failure";
+	out->status = review->passed && !opt->hold_by ? "success" : "failure";
 	rc = mc_forge_upsert_sticky_comment(opt->forge, opt->repo, opt->number, MC_PR_CARD_MARKER,
 					    body, &out->comment_changed, &out->comment_id);
 	if (rc == 0)
@@ -119,48 +125,69 @@ static int publish(mc_pr_result *out, const mc_pr_options *opt, const mc_review 
 	return rc;
 }
 
+void mc_pr_location_clear(mc_pr_location *loc)
+{
+	free(loc->path);
+	free(loc->base_rev);
+	free(loc->item_id);
+	memset(loc, 0, sizeof *loc);
+}
+
+int mc_pr_locate(mc_pr_location *out, const mc_pr_options *opt, const mc_forge_pr *pr)
+{
+	mc_strbuf id = MC_STRBUF_INIT;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (mc_forge_get_kind(opt->forge) == MC_FORGE_LOCAL) {
+		/* Locally the item is the branch, as `maestro review` names it, so CLI
+		 * overrides and PR commands meet the same item. */
+		out->path = mc_xstrdup(pr->repo);
+		out->base_rev = mc_xstrdup(pr->base_ref);
+		out->item_id = mc_xstrdup(pr->head_ref);
+		return 0;
+	}
+	if ((rc = fetch_into_mirror(&out->path, &out->base_rev, opt, pr)) != 0) {
+		mc_pr_location_clear(out);
+		return rc;
+	}
+	mc_strbuf_printf(&id, "%s#%lld", opt->repo, (long long)opt->number);
+	out->item_id = mc_strbuf_detach(&id);
+	return 0;
+}
+
 static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge_pr *pr)
 {
 	int local = mc_forge_get_kind(opt->forge) == MC_FORGE_LOCAL;
-	char *path = NULL, *base_rev = NULL, *item = NULL;
-	mc_strbuf range = MC_STRBUF_INIT, id = MC_STRBUF_INIT;
+	mc_pr_location loc;
+	mc_strbuf range = MC_STRBUF_INIT;
 	mc_review_options ro = {0};
 	mc_review review;
 	int rc;
 
-	if (local) {
-		path = mc_xstrdup(pr->repo);
-		base_rev = mc_xstrdup(pr->base_ref);
-	} else if ((rc = fetch_into_mirror(&path, &base_rev, opt, pr)) != 0) {
+	if ((rc = mc_pr_locate(&loc, opt, pr)) != 0)
 		return rc;
-	}
-	mc_strbuf_printf(&range, "%s..%s", base_rev, pr->head_sha);
-	ro.repo_path = path;
+	mc_strbuf_printf(&range, "%s..%s", loc.base_rev, pr->head_sha);
+	ro.repo_path = loc.path;
 	ro.range = range.buf;
 	ro.labels = (const char *const *)pr->labels;
 	ro.nlabels = pr->nlabels;
 	ro.now = opt->now;
-	if (!local) {
-		/* On a forge the item is the PR; locally it is the branch, as `maestro review`
-		 * names it, so CLI overrides and PR commands meet the same item. */
-		mc_strbuf_printf(&id, "%s#%lld", opt->repo, (long long)opt->number);
-		item = mc_strbuf_detach(&id);
+	ro.item_id = loc.item_id;
+	ro.item_title = pr->title;
+	if (!local)
 		ro.repository = opt->repo;
-		ro.item_id = item;
-		ro.item_title = pr->title;
-	}
 	rc = mc_review_run(&review, &ro);
 	if (rc == 0) {
 		out->passed = review.passed;
 		out->recorded = review.recorded;
 		out->evidence_note = review.evidence_note ? mc_xstrdup(review.evidence_note) : NULL;
 		rc = publish(out, opt, &review);
+		out->card = json_object_get(review.card);
 		mc_review_free(&review);
 	}
-	free(item);
 	mc_strbuf_release(&range);
-	free(base_rev);
-	free(path);
+	mc_pr_location_clear(&loc);
 	return rc;
 }
 
@@ -189,4 +216,7 @@ void mc_pr_result_free(mc_pr_result *result)
 {
 	free(result->evidence_note);
 	result->evidence_note = NULL;
+	if (result->card)
+		json_object_put(result->card);
+	result->card = NULL;
 }

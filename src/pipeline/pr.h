@@ -12,6 +12,7 @@
  */
 #ifndef MC_PIPELINE_PR_H
 #define MC_PIPELINE_PR_H
+#include <json-c/json.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -33,9 +34,24 @@ typedef struct mc_pr_options {
 	 * (https://x-access-token:TOKEN@host/...): they are redacted from every message. */
 	const char *fetch_url;
 	const mc_remote_options *remote;  /* ssh key, known_hosts, timeouts; may be NULL */
-	const char *notice;               /* a line shown above the card, or NULL */
+	/* An auditor's hold (adapters/store/pr_state.h): shown above the card and turns the
+	 * status into a failure until lifted. NULL: not held. */
+	const char *hold_by;
+	const char *hold_reason;
 	time_t now;                       /* 0: time(NULL) */
 } mc_pr_options;
+
+/* Where a PR lives on this machine. */
+typedef struct mc_pr_location {
+	char *path;       /* the repository to review in: the local one, or the mirror */
+	char *base_rev;   /* the base branch's tip there */
+	char *item_id;    /* its portfolio item: "owner/name#N", or the branch on the local forge */
+} mc_pr_location;
+
+/* Locate pr (as the forge reports it now), fetching its base and head into the mirror
+ * first when the forge is not local. */
+int mc_pr_locate(mc_pr_location *out, const mc_pr_options *opt, const mc_forge_pr *pr);
+void mc_pr_location_clear(mc_pr_location *loc);
 
 typedef struct mc_pr_result {
 	int skipped;            /* the PR is closed or merged: nothing reviewed or posted */
@@ -46,6 +62,7 @@ typedef struct mc_pr_result {
 	int recorded;           /* the card was appended as evidence just now */
 	const char *status;     /* the commit status set: "success" or "failure" (static) */
 	char *evidence_note;    /* what happened to the evidence, for logs */
+	struct json_object *card; /* the Decision Card document (owned) */
 } mc_pr_result;
 
 int mc_pr_review(mc_pr_result *out, const mc_pr_options *opt);

@@ -81,13 +81,13 @@ static struct json_object *override_predicate(const mc_priority_change *c, const
 
 /* Record the override about the item's head commit when a key is configured. */
 static int record(mc_priority_result *out, mc_repo *repo, const mc_portfolio_item *item,
-		  struct json_object *predicate)
+		  struct json_object *predicate, const char *config_rev)
 {
 	mc_config_origin origin = { 0 };
 	mc_config cfg;
 	int rc;
 
-	if ((rc = mc_config_at(&cfg, &origin, repo, "HEAD")) != 0)
+	if ((rc = mc_config_at(&cfg, &origin, repo, config_rev ? config_rev : "HEAD")) != 0)
 		return rc;
 	rc = mc_evidence_record_as_configured(&out->note, &out->recorded, repo, &cfg, MC_EV_OVERRIDE,
 					      item->repository ? item->repository : "repository",
@@ -123,7 +123,7 @@ int mc_priority_override(mc_priority_result *out, const mc_priority_change *c)
 		goto out;
 	who = c->who ? mc_xstrdup(c->who) : git_identity(repo);
 	predicate = override_predicate(c, who, now, out->before, out->after);
-	if ((rc = record(out, repo, &item, predicate)) != 0)
+	if ((rc = record(out, repo, &item, predicate, c->config_rev)) != 0)
 		goto out;
 	rc = mc_portfolio_set_priority(store, c->id, out->after, who, c->reason, (int64_t)now,
 				       &stored_before);

@@ -23,6 +23,8 @@ typedef struct mc_priority_change {
 	int value;                  /* for MC_PRIORITY_SET */
 	const char *reason;         /* required, not blank */
 	const char *who;            /* NULL: git's user.name <user.email> */
+	const char *config_rev;     /* where the configuration is read (evidence settings);
+				     * NULL: HEAD. The daemon's mirrors give the PR's base. */
 } mc_priority_change;
 
 typedef struct mc_priority_result {

@@ -77,6 +77,18 @@ static const char *const migrations[] = {
 	"CREATE TABLE q_delivery (delivery_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)"
 	"  WITHOUT ROWID;"
 	"CREATE INDEX q_delivery_seen ON q_delivery(seen_at);",
+	/* 5: the daemon's state per pull request (pr_state.c): auditor holds (the
+	 * current state; the history is in the evidence), slash-command lines already
+	 * carried out (so a redelivered or edited comment does not repeat them), and the
+	 * poller's cursor per repository. */
+	"CREATE TABLE pr_hold (repo TEXT NOT NULL, number INTEGER NOT NULL,"
+	"  who TEXT NOT NULL, reason TEXT NOT NULL CHECK (reason <> ''), at INTEGER NOT NULL,"
+	"  PRIMARY KEY (repo, number)) WITHOUT ROWID;"
+	"CREATE TABLE pr_command_done (repo TEXT NOT NULL, comment_id INTEGER NOT NULL,"
+	"  line INTEGER NOT NULL, digest TEXT NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (repo, comment_id, line, digest)) WITHOUT ROWID;"
+	"CREATE TABLE pr_poll_cursor (repo TEXT PRIMARY KEY, since TEXT NOT NULL,"
+	"  at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 int mc_store_schema_version(void)

@@ -1,0 +1,467 @@
+/* Carrying out slash-commands; see slash.h. */
+#include "pipeline/slash.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "adapters/git/repo.h"
+#include "model/evidence.h"
+#include "model/slash.h"
+#include "pipeline/config_at.h"
+#include "pipeline/evidence.h"
+#include "pipeline/priority.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/time.h"
+
+/* Echoed command text in replies is cut to this many bytes. */
+#define ECHO_MAX 160
+
+typedef struct run {
+	const mc_slash_request *req;
+	mc_slash_outcome *out;
+	mc_forge_pr pr;
+	int have_pr;
+	int permission;          /* -1 not asked yet, 0 cannot write, 1 can */
+	int review;              /* re-review and publish after the commands */
+	int explain;             /* add the explanation of the card to the reply */
+	mc_strbuf reply;         /* refusals, help, explanations */
+	int64_t *pending;        /* lines answered in the reply: marked once it is posted */
+	char **pending_digest;
+	size_t npending, pending_alloc;
+	time_t now;
+} run;
+
+/* An identity for a command line's text (FNV-1a 64): an edited line is a new command. */
+static void text_digest(char out[17], const char *text)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* The command as people wrote it, safe inside a Markdown code span and short. */
+static void append_echo(mc_strbuf *sb, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (n > ECHO_MAX) {
+		n = ECHO_MAX;
+		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+			n--;
+	}
+	mc_strbuf_putc(sb, '`');
+	for (size_t i = 0; i < n; i++)
+		mc_strbuf_putc(sb, text[i] == '`' ? '\'' : text[i]);
+	if (n < strlen(text))
+		mc_strbuf_puts(sb, "…");
+	mc_strbuf_putc(sb, '`');
+}
+
+static void refuse(run *r, const mc_slash_command *cmd, const char *why)
+{
+	mc_strbuf_puts(&r->reply, "- ");
+	append_echo(&r->reply, cmd->text);
+	mc_strbuf_printf(&r->reply, " (line %zu): %s\n", cmd->line, why);
+	r->out->refused++;
+}
+
+static int load_pr(run *r)
+{
+	int rc;
+
+	if (r->have_pr)
+		return 0;
+	rc = mc_forge_get_pr(r->req->pr.forge, &r->pr, r->req->pr.repo, r->req->pr.number);
+	r->have_pr = rc == 0;
+	return rc;
+}
+
+static int can_write(run *r, int *allowed)
+{
+	char *permission = NULL;
+	int rc;
+
+	if (r->permission < 0) {
+		rc = mc_forge_permission(r->req->pr.forge, &permission, r->req->pr.repo,
+					 r->req->author, MC_SLASH_PERMISSION_CACHE_S);
+		if (rc != 0)
+			return rc;
+		r->permission = mc_forge_permission_can_write(permission);
+		free(permission);
+	}
+	*allowed = r->permission;
+	return 0;
+}
+
+static int is_auditor(const mc_slash_request *req)
+{
+	for (size_t i = 0; i < req->nauditors; i++) {
+		const char *a = req->auditors[i];
+		if (a[0] == '@')
+			a++;
+		if (strcasecmp(a, req->author) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static char *who(const mc_slash_request *req)
+{
+	mc_strbuf sb = MC_STRBUF_INIT;
+
+	mc_strbuf_printf(&sb, "@%s", req->author);
+	return mc_strbuf_detach(&sb);
+}
+
+static mc_priority_action priority_action(mc_slash_kind kind)
+{
+	return kind == MC_SLASH_PRIORITY_RAISE ? MC_PRIORITY_RAISE
+	       : kind == MC_SLASH_PRIORITY_DROP ? MC_PRIORITY_DROP
+						: MC_PRIORITY_SET;
+}
+
+/* An override through the CLI's own function. An item not reviewed yet is reviewed
+ * first (the override needs it in the portfolio). Returns 1 when refused. */
+static int priority(run *r, const mc_slash_command *cmd)
+{
+	mc_pr_location loc;
+	mc_priority_change change = {0};
+	mc_priority_result result;
+	mc_pr_result reviewed;
+	char *by = who(r->req);
+	int rc;
+
+	if ((rc = load_pr(r)) != 0 || (rc = mc_pr_locate(&loc, &r->req->pr, &r->pr)) != 0) {
+		free(by);
+		return rc;
+	}
+	change.repo_path = loc.path;
+	change.id = loc.item_id;
+	change.action = priority_action(cmd->kind);
+	change.value = cmd->value;
+	change.reason = cmd->reason;
+	change.who = by;
+	change.config_rev = loc.base_rev;
+	rc = mc_priority_override(&result, &change);
+	if (rc == MC_ENOTFOUND && (rc = mc_pr_review(&reviewed, &r->req->pr)) == 0) {
+		mc_pr_result_free(&reviewed);
+		rc = mc_priority_override(&result, &change);
+	}
+	if (rc == 0) {
+		mc_log(MC_LOG_INFO, "slash.priority", "repo", r->req->pr.repo, "item", loc.item_id,
+		       "who", by, NULL);
+		mc_priority_result_free(&result);
+		r->review = 1;
+	} else if (rc == MC_EINVAL) {
+		refuse(r, cmd, mc_error_message());
+		rc = 1;
+	}
+	mc_pr_location_clear(&loc);
+	free(by);
+	return rc;
+}
+
+static struct json_object *hold_predicate(const char *by, const char *action, const char *reason,
+					  const char *change, time_t now)
+{
+	struct json_object *p = json_object_new_object();
+	char at[MC_TIME_ISO_LEN];
+
+	mc_time_iso8601(at, now, 0);
+	mc_json_set_string(p, "who", by);
+	mc_json_set_string(p, "at", at);
+	mc_json_set_string(p, "action", action);
+	mc_json_set_string(p, "reason", reason);
+	mc_json_set_string(p, "change", change);
+	return p;
+}
+
+/* The hold or unhold as signed evidence about the PR's head, as its configuration
+ * asks (the base's configuration, like the review's). */
+static int record_hold(run *r, const char *by, const char *action, const char *reason)
+{
+	mc_pr_location loc;
+	mc_repo *repo = NULL;
+	mc_config cfg;
+	mc_config_origin origin = {0};
+	struct json_object *predicate;
+	char *note = NULL, change[512];
+	int rc, appended = 0;
+
+	if ((rc = mc_pr_locate(&loc, &r->req->pr, &r->pr)) != 0)
+		return rc;
+	snprintf(change, sizeof change, "%s#%lld", r->req->pr.repo, (long long)r->req->pr.number);
+	if ((rc = mc_repo_open(&repo, loc.path)) == 0 &&
+	    (rc = mc_config_at(&cfg, &origin, repo, loc.base_rev)) == 0) {
+		predicate = hold_predicate(by, action, reason, change, r->now);
+		rc = mc_evidence_record_as_configured(&note, &appended, repo, &cfg, MC_EV_HOLD,
+						      r->req->pr.repo, r->pr.head_sha, predicate,
+						      action);
+		json_object_put(predicate);
+		mc_config_free(&cfg);
+		mc_config_origin_free(&origin);
+	}
+	if (note)
+		mc_log(MC_LOG_INFO, "slash.hold_evidence", "note", note, NULL);
+	free(note);
+	mc_repo_free(repo);
+	mc_pr_location_clear(&loc);
+	return rc;
+}
+
+static int hold(run *r, const mc_slash_command *cmd)
+{
+	const mc_slash_request *req = r->req;
+	int held = cmd->kind == MC_SLASH_HOLD, changed = 0, rc;
+	char *by;
+
+	if (!is_auditor(req)) {
+		refuse(r, cmd, req->nauditors ? "only the configured auditors can hold or lift a hold"
+					      : "no auditors are configured for this repository, "
+						"so nobody can hold or lift a hold");
+		return 1;
+	}
+	if ((rc = load_pr(r)) != 0)
+		return rc;
+	by = who(req);
+	rc = held ? mc_pr_state_hold(req->state, req->pr.repo, req->pr.number, by, cmd->reason,
+				     (int64_t)r->now, &changed)
+		  : mc_pr_state_unhold(req->state, req->pr.repo, req->pr.number, &changed);
+	if (rc == 0 && !held && !changed) {
+		refuse(r, cmd, "this pull request is not on hold");
+		free(by);
+		return 1;
+	}
+	if (rc == 0)
+		rc = record_hold(r, by, held ? "hold" : "unhold", cmd->reason);
+	free(by);
+	r->review = 1;
+	return rc;
+}
+
+/* Carry out one command: 0 done, 1 refused (answered in the reply), < 0 an error. */
+static int carry_out(run *r, const mc_slash_command *cmd)
+{
+	int allowed = 0, rc;
+
+	switch (cmd->kind) {
+	case MC_SLASH_INVALID:
+		refuse(r, cmd, cmd->error);
+		return 1;
+	case MC_SLASH_PRIORITY_RAISE:
+	case MC_SLASH_PRIORITY_DROP:
+	case MC_SLASH_PRIORITY_SET:
+		if ((rc = can_write(r, &allowed)) != 0)
+			return rc;
+		if (!allowed) {
+			refuse(r, cmd, "changing the priority needs write access to the repository");
+			return 1;
+		}
+		return priority(r, cmd);
+	case MC_SLASH_HOLD:
+	case MC_SLASH_UNHOLD:
+		return hold(r, cmd);
+	case MC_SLASH_RECOMPUTE:
+		r->review = 1;
+		return 0;
+	case MC_SLASH_EXPLAIN:
+		r->review = 1;
+		r->explain = 1;
+		return 0;
+	case MC_SLASH_HELP:
+		mc_strbuf_printf(&r->reply, "\n%s\n", mc_slash_help());
+		return 0;
+	case MC_SLASH_CANARY:
+		refuse(r, cmd, "shadow canary runs are not available on this daemon yet");
+		return 1;
+	case MC_SLASH_OFFER:
+		refuse(r, cmd, "agent offers are not accepted on this daemon yet");
+		return 1;
+	}
+	return mc_error_set(MC_EINTERNAL, "unhandled slash-command kind %d", (int)cmd->kind);
+}
+
+static void explain(mc_strbuf *sb, struct json_object *card)
+{
+	struct json_object *roi = mc_json_get(card, "roi"), *risk = mc_json_get(card, "risk");
+	struct json_object *components = mc_json_get(roi, "components");
+	struct json_object *features = mc_json_get(risk, "top_features");
+
+	mc_strbuf_printf(sb, "\n**How the card was computed**\n\nExpected value $%.2f = value "
+			     "$%.2f - cost $%.2f (then weighted by risk):\n\n",
+			 mc_json_get_double(roi, "expected_value_usd", 0),
+			 mc_json_get_double(roi, "value_usd", 0),
+			 mc_json_get_double(roi, "cost_usd", 0));
+	mc_strbuf_puts(sb, "| component | kind | USD | from |\n|---|---|---:|---|\n");
+	for (size_t i = 0; components && i < json_object_array_length(components); i++) {
+		struct json_object *c = json_object_array_get_idx(components, i);
+		mc_strbuf_printf(sb, "| %s | %s | %.2f | %s |\n", mc_json_get_string(c, "name", ""),
+				 mc_json_get_string(c, "kind", ""), mc_json_get_double(c, "usd", 0),
+				 mc_json_get_string(c, "inputs", ""));
+	}
+	mc_strbuf_printf(sb, "\nRisk %.3f (%s), model %s. Largest contributions:\n\n",
+			 mc_json_get_double(risk, "probability", 0),
+			 mc_json_get_string(risk, "level", ""), mc_json_get_string(risk, "model", ""));
+	mc_strbuf_puts(sb, "| feature | value | log-odds | effect |\n|---|---:|---:|---|\n");
+	for (size_t i = 0; features && i < json_object_array_length(features); i++) {
+		struct json_object *f = json_object_array_get_idx(features, i);
+		mc_strbuf_printf(sb, "| %s | %.3g | %+.3f | %s |\n",
+				 mc_json_get_string(f, "description", ""),
+				 mc_json_get_double(f, "value", 0), mc_json_get_double(f, "logit", 0),
+				 mc_json_get_string(f, "direction", ""));
+	}
+}
+
+int mc_slash_apply_hold(mc_pr_options *opt, mc_pr_hold *hold, mc_store *state)
+{
+	int held = mc_pr_state_get_hold(state, hold, opt->repo, opt->number);
+
+	if (held < 0)
+		return held;
+	opt->hold_by = held ? hold->who : NULL;
+	opt->hold_reason = held ? hold->reason : NULL;
+	return 0;
+}
+
+/* Review and publish again, held as the store says, keeping the card for explain. */
+static int review_again(run *r, struct json_object **card)
+{
+	mc_pr_options opt = r->req->pr;
+	mc_pr_hold hold;
+	mc_pr_result result;
+	int rc;
+
+	*card = NULL;
+	if ((rc = mc_slash_apply_hold(&opt, &hold, r->req->state)) != 0)
+		return rc;
+	rc = mc_pr_review(&result, &opt);
+	mc_pr_hold_clear(&hold);
+	if (rc != 0)
+		return rc;
+	r->out->reviewed = !result.skipped;
+	if (result.card)
+		*card = json_object_get(result.card);
+	mc_pr_result_free(&result);
+	return 0;
+}
+
+static void remember_pending(run *r, const mc_slash_command *cmd, const char *digest)
+{
+	mc_xgrow((void **)&r->pending, &r->pending_alloc, r->npending + 1, sizeof *r->pending);
+	r->pending_digest = mc_xrealloc(r->pending_digest, r->pending_alloc * sizeof(char *));
+	r->pending[r->npending] = (int64_t)cmd->line;
+	r->pending_digest[r->npending++] = mc_xstrdup(digest);
+}
+
+static int run_commands(run *r, const mc_slash_parse *parsed)
+{
+	const mc_slash_request *req = r->req;
+	int rc;
+
+	for (size_t i = 0; i < parsed->n; i++) {
+		const mc_slash_command *cmd = &parsed->commands[i];
+		char digest[17];
+		int done, result;
+		size_t reply_before = r->reply.len;
+
+		text_digest(digest, cmd->text);
+		done = mc_pr_state_command_done(req->state, req->pr.repo, req->comment_id,
+						(int64_t)cmd->line, digest);
+		if (done < 0)
+			return done;
+		if (done) {
+			r->out->repeated++;
+			continue;
+		}
+		if ((result = carry_out(r, cmd)) < 0)
+			return result;
+		if (result == 0)
+			r->out->accepted++;
+		/* A state change is marked at once, so a retry never repeats it; a line whose
+		 * only effect is the reply is marked once the reply is posted. */
+		if (r->reply.len > reply_before || cmd->kind == MC_SLASH_EXPLAIN)
+			remember_pending(r, cmd, digest);
+		else if ((rc = mc_pr_state_mark_command(req->state, req->pr.repo, req->comment_id,
+							(int64_t)cmd->line, digest,
+							(int64_t)r->now)) != 0)
+			return rc;
+	}
+	if (parsed->ignored)
+		mc_strbuf_printf(&r->reply, "- %zu more command lines were ignored: at most %d are "
+					    "read from one comment.\n",
+				 parsed->ignored, MC_SLASH_MAX_COMMANDS);
+	return 0;
+}
+
+static int answer(run *r)
+{
+	const mc_slash_request *req = r->req;
+	mc_strbuf body = MC_STRBUF_INIT;
+	const char *reaction = r->out->refused ? "confused" : "+1";
+	int rc = 0;
+
+	if (r->out->accepted + r->out->refused > 0 && req->comment_id > 0)
+		rc = mc_forge_react(req->pr.forge, req->pr.repo, req->comment_id, reaction);
+	if (rc == 0 && r->reply.len > 0) {
+		mc_strbuf_printf(&body, "@%s\n%s", req->author, r->reply.buf);
+		rc = mc_forge_comment(req->pr.forge, req->pr.repo, req->pr.number, body.buf, NULL);
+		r->out->replied = rc == 0;
+	}
+	for (size_t i = 0; rc == 0 && i < r->npending; i++)
+		rc = mc_pr_state_mark_command(req->state, req->pr.repo, req->comment_id,
+					      r->pending[i], r->pending_digest[i], (int64_t)r->now);
+	mc_strbuf_release(&body);
+	return rc;
+}
+
+int mc_slash_handle(mc_slash_outcome *out, const mc_slash_request *req)
+{
+	mc_slash_parse parsed;
+	struct json_object *card = NULL;
+	run r;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (req->bot_login && req->author && strcasecmp(req->bot_login, req->author) == 0)
+		return 0;
+	if (!req->author || !*req->author)
+		return mc_error_set(MC_EINVAL, "a comment without an author");
+	if ((rc = mc_slash_parse_comment(&parsed, req->body, req->body_len, MC_PRIORITY_MIN,
+					 MC_PRIORITY_MAX)) != 0)
+		return rc;
+	if (parsed.n == 0) {
+		mc_slash_parse_free(&parsed);
+		return 0;
+	}
+	memset(&r, 0, sizeof r);
+	r.req = req;
+	r.out = out;
+	r.permission = -1;
+	r.now = req->pr.now ? req->pr.now : time(NULL);
+	rc = run_commands(&r, &parsed);
+	if (rc == 0 && r.review)
+		rc = review_again(&r, &card);
+	if (rc == 0 && r.explain && card)
+		explain(&r.reply, card);
+	if (rc == 0)
+		rc = answer(&r);
+	if (card)
+		json_object_put(card);
+	for (size_t i = 0; i < r.npending; i++)
+		free(r.pending_digest[i]);
+	free(r.pending_digest);
+	free(r.pending);
+	mc_strbuf_release(&r.reply);
+	if (r.have_pr)
+		mc_forge_pr_clear(&r.pr);
+	mc_slash_parse_free(&parsed);
+	return rc;
+}

@@ -1,0 +1,207 @@
+/* Unit tests for pipeline/slash over the local forge: commands carried out once,
+ * refusals answered in one reply, holds shown on the card and in the status,
+ * redelivery and edits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/forge/forge.h"
+#include "adapters/store/db.h"
+#include "adapters/store/portfolio.h"
+#include "pipeline/portfolio.h"
+#include "pipeline/slash.h"
+#include "testutil.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+typedef struct fixture {
+	char *root, *repo, *files;
+	mc_forge *forge;
+	mc_store *state;
+	int64_t number;
+} fixture;
+
+static void setup(fixture *f)
+{
+	mc_forge_options opt = {.kind = MC_FORGE_LOCAL};
+	mc_forge_pr *prs = NULL;
+	size_t n = 0;
+	char *db;
+
+	f->root = mc_test_tmpdir();
+	if (asprintf(&f->repo, "%s/repo", f->root) < 0 || asprintf(&f->files, "%s/forge", f->root) < 0 ||
+	    asprintf(&db, "%s/state.db", f->root) < 0)
+		abort();
+	ck_assert_int_eq(mc_fs_mkdirs(f->repo, 0700), 0);
+	mc_test_git_init(f->repo, "main");
+	mc_test_write(f->repo, "src/a.c", "int a;\n");
+	free(mc_test_commit(f->repo, "Initial"));
+	mc_test_git(f->repo, "checkout", "-q", "-b", "feature", NULL);
+	mc_test_write(f->repo, "src/b.c", "int b;\n");
+	free(mc_test_commit(f->repo, "Add b"));
+	mc_test_git(f->repo, "checkout", "-q", "main", NULL);
+	opt.local_dir = f->files;
+	ck_assert_int_eq(mc_forge_open(&f->forge, &opt), 0);
+	ck_assert_int_eq(mc_forge_list_open_prs(f->forge, f->repo, NULL, &prs, &n, NULL), 0);
+	ck_assert_uint_eq(n, 1);
+	f->number = prs[0].number;
+	mc_forge_pr_list_free(prs, n);
+	ck_assert_int_eq(mc_store_open(&f->state, db), 0);
+	free(db);
+}
+
+static void teardown(fixture *f)
+{
+	mc_store_close(f->state);
+	mc_forge_close(f->forge);
+	mc_test_rmtree(f->root);
+	free(f->root);
+	free(f->repo);
+	free(f->files);
+}
+
+static const char *const auditors[] = {"@Bob"};
+
+static mc_slash_outcome comment(fixture *f, int64_t id, const char *author, const char *body)
+{
+	mc_slash_request req = {0};
+	mc_slash_outcome out;
+
+	req.pr.forge = f->forge;
+	req.pr.repo = f->repo;
+	req.pr.number = f->number;
+	req.state = f->state;
+	req.comment_id = id;
+	req.author = author;
+	req.body = body;
+	req.body_len = strlen(body);
+	req.auditors = auditors;
+	req.nauditors = 1;
+	req.bot_login = "maestro-bot";
+	ck_assert_int_eq(mc_slash_handle(&out, &req), 0);
+	return out;
+}
+
+/* All text the local forge wrote to files named like pattern, concatenated. */
+static char *forge_text(fixture *f, const char *pattern)
+{
+	char cmd[8192], *text = NULL, path[4096];
+
+	snprintf(path, sizeof path, "%s/out.txt", f->root);
+	snprintf(cmd, sizeof cmd, "find '%s' -name '%s' | sort -V | xargs -r cat > '%s'", f->files,
+		 pattern, path);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(mc_fs_read_file(&text, NULL, path, 1 << 24), 0);
+	return text;
+}
+
+static int priority_of(fixture *f, const char *id)
+{
+	mc_store *store = NULL;
+	mc_portfolio_item item;
+	int p;
+
+	ck_assert_int_eq(mc_portfolio_open_store(&store, f->repo, 0), 0);
+	ck_assert_int_eq(mc_portfolio_get(&item, store, id), 0);
+	p = item.priority;
+	mc_portfolio_item_free(&item);
+	mc_store_close(store);
+	return p;
+}
+
+START_TEST(accepted_refused_and_redelivered)
+{
+	fixture f;
+	mc_slash_outcome o;
+	char *text;
+
+	setup(&f);
+	o = comment(&f, 100, "alice",
+		    "LGTM\n/maestro priority raise customer escalation\n/maestro hold not mine\n"
+		    "/maestro priorty raise x\n");
+	ck_assert_uint_eq(o.accepted, 1);
+	ck_assert_uint_eq(o.refused, 2);
+	ck_assert_int_eq(o.reviewed, 1);
+	ck_assert_int_eq(o.replied, 1);
+	ck_assert_int_eq(priority_of(&f, "feature"), 1);
+	text = forge_text(&f, "comment-*.md");
+	ck_assert_ptr_nonnull(strstr(text, "only the configured auditors"));
+	ck_assert_ptr_nonnull(strstr(text, "did you mean `/maestro priority`"));
+	ck_assert_ptr_nonnull(strstr(text, "@alice"));
+	free(text);
+	text = forge_text(&f, "reactions.jsonl");
+	ck_assert_ptr_nonnull(strstr(text, "\"content\":\"confused\""));
+	free(text);
+
+	/* Redelivered: nothing is repeated, nothing new is written. */
+	o = comment(&f, 100, "alice",
+		    "LGTM\n/maestro priority raise customer escalation\n/maestro hold not mine\n"
+		    "/maestro priorty raise x\n");
+	ck_assert_uint_eq(o.repeated, 3);
+	ck_assert_uint_eq(o.accepted + o.refused, 0);
+	ck_assert_int_eq(o.replied, 0);
+	ck_assert_int_eq(priority_of(&f, "feature"), 1);
+
+	/* Edited: the changed line is a new command. */
+	o = comment(&f, 100, "alice",
+		    "LGTM\n/maestro priority raise customer escalation\n/maestro hold not mine\n"
+		    "/maestro priority raise twice as urgent\n");
+	ck_assert_uint_eq(o.accepted, 1);
+	ck_assert_uint_eq(o.repeated, 2);
+	ck_assert_int_eq(priority_of(&f, "feature"), 2);
+
+	/* The bot's own comments are never commands. */
+	o = comment(&f, 101, "maestro-bot", "/maestro priority raise me\n");
+	ck_assert_uint_eq(o.accepted + o.refused + o.repeated, 0);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(hold_shows_on_card_and_status_until_lifted)
+{
+	fixture f;
+	mc_slash_outcome o;
+	char *text;
+
+	setup(&f);
+	o = comment(&f, 200, "bob", "/maestro hold audit of the payment path\n");
+	ck_assert_uint_eq(o.accepted, 1);
+	ck_assert_int_eq(o.replied, 0);
+	text = forge_text(&f, "comment-*.md");
+	ck_assert_ptr_nonnull(strstr(text, "**On hold** by @bob: audit of the payment path"));
+	free(text);
+	text = forge_text(&f, "statuses.jsonl");
+	ck_assert_ptr_nonnull(strstr(text, "on hold by @bob"));
+	ck_assert_ptr_nonnull(strstr(text, "\"state\":\"failure\""));
+	free(text);
+
+	o = comment(&f, 201, "bob", "/maestro unhold audit done\n/maestro unhold again\n");
+	ck_assert_uint_eq(o.accepted, 1);
+	ck_assert_uint_eq(o.refused, 1); /* not on hold any more */
+	text = forge_text(&f, "comment-*.md");
+	ck_assert_ptr_null(strstr(text, "**On hold**"));
+	ck_assert_ptr_nonnull(strstr(text, "is not on hold"));
+	free(text);
+
+	o = comment(&f, 202, "carol", "/maestro explain\n/maestro help\n");
+	ck_assert_uint_eq(o.accepted, 2);
+	ck_assert_int_eq(o.replied, 1);
+	text = forge_text(&f, "comment-*.md");
+	ck_assert_ptr_nonnull(strstr(text, "How the card was computed"));
+	ck_assert_ptr_nonnull(strstr(text, "`/maestro priority set <n> <reason>`"));
+	free(text);
+	teardown(&f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("slash_handle");
+	TCase *tc = tcase_create("slash_handle");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, accepted_refused_and_redelivered);
+	tcase_add_test(tc, hold_shows_on_card_and_status_until_lifted);
+	suite_add_tcase(s, tc);
+	return mc_test_run(s);
+}
