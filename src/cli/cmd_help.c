@@ -23,10 +23,10 @@ static void print_overview(FILE *out)
 	for (c = mc_commands; *c; c++)
 		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n"
-		     "Not built yet, so not in this binary: the forge daemon (webhooks, polling,\n"
-		     "PR comments), planning the live portfolio into release trains (maestro\n"
-		     "plan solves given item lists only), agent negotiation, counterfactual\n"
-		     "simulation and the shadow canary.\n\n%s",
+		     "Not built yet, so not in this binary: the forge daemon's worker and poller\n"
+		     "(maestro serve only queues webhook events), planning the live portfolio\n"
+		     "into release trains (maestro plan solves given item lists only), agent\n"
+		     "negotiation, counterfactual simulation and the shadow canary.\n\n%s",
 		exit_status_text);
 }
 

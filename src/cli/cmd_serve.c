@@ -1,0 +1,213 @@
+/* `maestro serve`: run the forge daemon (src/daemon/daemon.h) from flags, a
+ * daemon config file (schemas/daemon.schema.json), or both, flags winning. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "daemon/daemon.h"
+#include "util/embedded.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/jsonschema.h"
+#include "util/log.h"
+
+#define CONFIG_MAX (1u << 20)
+
+/* Flags as given; NULL / -1 when absent, so they override the file only when given. */
+struct serve_flags {
+	const char *config, *forge, *listen, *state_dir, *api_url, *token_file;
+	const char *secret_files[3];
+	size_t nsecret_files;
+	const char *repos[MC_DAEMON_MAX_REPOS + 1];
+	size_t nrepos;
+	long poll, workers, http_threads;
+};
+
+static int parse_count(long *out, const char *flag, const char *arg, long max)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (end == arg || *end || v < 0 || v > max)
+		return mc_error_set(MC_EINVAL, "%s: '%s' is not a whole number 0..%ld", flag, arg, max);
+	*out = v;
+	return 0;
+}
+
+static int parse_flags(struct serve_flags *f, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "forge", required_argument, NULL, 'f' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "webhook-secret-file", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "api-url", required_argument, NULL, 'a' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "poll", required_argument, NULL, 'p' },
+		{ "repo", required_argument, NULL, 'r' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "http-threads", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(f, 0, sizeof *f);
+	f->poll = f->workers = f->http_threads = -1;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': f->config = optarg; break;
+		case 'f': f->forge = optarg; break;
+		case 'l': f->listen = optarg; break;
+		case 'd': f->state_dir = optarg; break;
+		case 'a': f->api_url = optarg; break;
+		case 't': f->token_file = optarg; break;
+		case 's':
+			if (f->nsecret_files == 2)
+				return mc_error_set(MC_EINVAL, "--webhook-secret-file: at most two "
+						    "(the current secret and the next)");
+			f->secret_files[f->nsecret_files++] = optarg;
+			break;
+		case 'r':
+			if (f->nrepos == MC_DAEMON_MAX_REPOS)
+				return mc_error_set(MC_EINVAL, "--repo: at most %d", MC_DAEMON_MAX_REPOS);
+			f->repos[f->nrepos++] = optarg;
+			break;
+		case 'p':
+			if (parse_count(&f->poll, "--poll", optarg, 86400))
+				return MC_EINVAL;
+			break;
+		case 'w':
+			if (parse_count(&f->workers, "--workers", optarg, 64))
+				return MC_EINVAL;
+			break;
+		case 'H':
+			if (parse_count(&f->http_threads, "--http-threads", optarg, 64))
+				return MC_EINVAL;
+			break;
+		default: return mc_error_set(MC_EINVAL, "unknown option");
+		}
+	}
+	if (optind < argc)
+		return mc_error_set(MC_EINVAL, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* Load and validate the config file into o; strings point into *doc. */
+static int load_config(mc_daemon_options *o, struct json_object **doc, const char *path)
+{
+	const char *schema_text = mc_embedded_get("schemas/daemon.schema.json", NULL);
+	struct json_object *schema = NULL, *arr;
+	char *text = NULL;
+	size_t len, i;
+	int rc;
+
+	if ((rc = mc_fs_read_file(&text, &len, path, CONFIG_MAX)) != 0)
+		return rc;
+	rc = mc_json_parse(doc, text, len, CONFIG_MAX, path);
+	free(text);
+	if (rc)
+		return rc;
+	if (!schema_text || mc_json_parse(&schema, schema_text, strlen(schema_text),
+					  strlen(schema_text), "daemon schema"))
+		return mc_error_set(MC_EINTERNAL, "the daemon schema is not embedded");
+	rc = mc_jsonschema_validate(schema, *doc, path);
+	json_object_put(schema);
+	if (rc)
+		return rc;
+	o->forge = mc_json_get_string(*doc, "forge", o->forge);
+	o->listen = mc_json_get_string(*doc, "listen", o->listen);
+	o->state_dir = mc_json_get_string(*doc, "state_dir", NULL);
+	o->api_url = mc_json_get_string(*doc, "api_url", NULL);
+	o->token_file = mc_json_get_string(*doc, "token_file", NULL);
+	o->poll_seconds = (int)mc_json_get_int(*doc, "poll_seconds", 0);
+	o->workers = (unsigned)mc_json_get_int(*doc, "workers", 0);
+	o->http_threads = (unsigned)mc_json_get_int(*doc, "http_threads", 0);
+	if ((arr = mc_json_get(*doc, "webhook_secret_files")) != NULL)
+		for (i = 0; i < json_object_array_length(arr) && i < 2; i++)
+			o->secret_files[o->nsecret_files++] =
+				json_object_get_string(json_object_array_get_idx(arr, i));
+	if ((arr = mc_json_get(*doc, "repos")) != NULL)
+		for (i = 0; i < json_object_array_length(arr) && i < MC_DAEMON_MAX_REPOS; i++)
+			o->repos[o->nrepos++] =
+				json_object_get_string(json_object_array_get_idx(arr, i));
+	return 0;
+}
+
+static void apply_flags(mc_daemon_options *o, const struct serve_flags *f)
+{
+	size_t i;
+	if (f->forge) o->forge = f->forge;
+	if (f->listen) o->listen = f->listen;
+	if (f->state_dir) o->state_dir = f->state_dir;
+	if (f->api_url) o->api_url = f->api_url;
+	if (f->token_file) o->token_file = f->token_file;
+	if (f->poll >= 0) o->poll_seconds = (int)f->poll;
+	if (f->workers >= 0) o->workers = (unsigned)f->workers;
+	if (f->http_threads >= 0) o->http_threads = (unsigned)f->http_threads;
+	if (f->nsecret_files) {
+		o->nsecret_files = f->nsecret_files;
+		for (i = 0; i < f->nsecret_files; i++)
+			o->secret_files[i] = f->secret_files[i];
+	}
+	if (f->nrepos) {
+		o->nrepos = f->nrepos;
+		for (i = 0; i < f->nrepos; i++)
+			o->repos[i] = f->repos[i];
+	}
+}
+
+static int run_serve(int argc, char **argv)
+{
+	mc_daemon_options o = { .forge = "local", .listen = "127.0.0.1:8080" };
+	struct json_object *doc = NULL;
+	struct serve_flags f;
+	int rc;
+
+	if (parse_flags(&f, argc, argv) != 0)
+		return mc_cli_usage("serve", "%s", mc_error_message());
+	if (f.config && (rc = load_config(&o, &doc, f.config)) != 0) {
+		json_object_put(doc);
+		return mc_cli_fail("serve", rc == MC_ENOTFOUND || rc == MC_EIO ? rc : MC_EINVAL);
+	}
+	apply_flags(&o, &f);
+	/* A daemon says what it does: info unless MAESTRO_LOG asks otherwise. */
+	if (!getenv("MAESTRO_LOG"))
+		mc_log_set_level(MC_LOG_INFO);
+	if ((rc = mc_daemon_check(&o)) != 0) {
+		json_object_put(doc);
+		return rc == MC_EINVAL ? mc_cli_usage("serve", "%s", mc_error_message())
+				       : mc_cli_fail("serve", rc);
+	}
+	rc = mc_daemon_run(&o);
+	json_object_put(doc);
+	return rc ? mc_cli_fail("serve", rc) : MC_EXIT_OK;
+}
+
+const struct mc_command mc_cmd_serve = {
+	"serve", "run the forge daemon: receive webhooks into the durable queue",
+	"usage: maestro serve [--config FILE] [--forge local|github|gitea]\n"
+	"         [--listen HOST:PORT] --webhook-secret-file FILE [--webhook-secret-file FILE]\n"
+	"         --state-dir DIR [--api-url URL] [--token-file FILE] [--poll SECONDS]\n"
+	"         [--repo OWNER/NAME|PATH]... [--workers N] [--http-threads N]\n\n"
+	"Serves POST /webhook, GET /healthz and GET /metrics on --listen (default\n"
+	"127.0.0.1:8080; port 0 picks a free port; the address bound is written to\n"
+	"DIR/listen). Each delivery's X-Hub-Signature-256 (or Gitea/Forgejo's\n"
+	"X-Gitea-Signature) is checked against the secret files (mode 0600; two during\n"
+	"a rotation) before the body is read; handled events (pull_request opened,\n"
+	"synchronize, reopened, edited, labeled, closed; issue_comment created or edited\n"
+	"on a pull request; push of a tag; ping) are de-duplicated by delivery id and\n"
+	"committed to the queue in DIR/maestro.db before the 202 answer; other events\n"
+	"get 202 ignored. SIGTERM or SIGINT stop it gracefully. Logs are JSON lines on\n"
+	"stderr (MAESTRO_LOG=error|warn|info|debug, default info).\n\n"
+	"--config FILE reads the same settings from a JSON file\n"
+	"(schemas/daemon.schema.json; flags override it). docs/DAEMON.md has the\n"
+	"details, the systemd unit and the GitHub App setup.\n\n"
+	"Not built yet: the worker that processes queued events (Decision Card\n"
+	"comments, commit statuses, slash-commands) and the poller (--poll); this\n"
+	"maestro accepts and durably queues events only, and refuses --poll.\n",
+	run_serve,
+};
