@@ -23,6 +23,9 @@ struct serve_flags {
 	size_t nsecret_files;
 	const char *repos[MC_DAEMON_MAX_REPOS + 1];
 	size_t nrepos;
+	const char *auditors[MC_DAEMON_MAX_AUDITORS];
+	size_t nauditors;
+	const char *bot_login;
 	long poll, workers, http_threads;
 };
 
@@ -50,6 +53,8 @@ static int parse_flags(struct serve_flags *f, int argc, char **argv)
 		{ "repo", required_argument, NULL, 'r' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "http-threads", required_argument, NULL, 'H' },
+		{ "auditor", required_argument, NULL, 'A' },
+		{ "bot-login", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -76,6 +81,13 @@ static int parse_flags(struct serve_flags *f, int argc, char **argv)
 				return mc_error_set(MC_EINVAL, "--repo: at most %d", MC_DAEMON_MAX_REPOS);
 			f->repos[f->nrepos++] = optarg;
 			break;
+		case 'A':
+			if (f->nauditors == MC_DAEMON_MAX_AUDITORS)
+				return mc_error_set(MC_EINVAL, "--auditor: at most %d",
+						    MC_DAEMON_MAX_AUDITORS);
+			f->auditors[f->nauditors++] = optarg;
+			break;
+		case 'B': f->bot_login = optarg; break;
 		case 'p':
 			if (parse_count(&f->poll, "--poll", optarg, 86400))
 				return MC_EINVAL;
@@ -130,6 +142,11 @@ static int load_config(mc_daemon_options *o, struct json_object **doc, const cha
 		for (i = 0; i < json_object_array_length(arr) && i < 2; i++)
 			o->secret_files[o->nsecret_files++] =
 				json_object_get_string(json_object_array_get_idx(arr, i));
+	o->bot_login = mc_json_get_string(*doc, "bot_login", NULL);
+	if ((arr = mc_json_get(*doc, "auditors")) != NULL)
+		for (i = 0; i < json_object_array_length(arr) && i < MC_DAEMON_MAX_AUDITORS; i++)
+			o->auditors[o->nauditors++] =
+				json_object_get_string(json_object_array_get_idx(arr, i));
 	if ((arr = mc_json_get(*doc, "repos")) != NULL)
 		for (i = 0; i < json_object_array_length(arr) && i < MC_DAEMON_MAX_REPOS; i++)
 			o->repos[o->nrepos++] =
@@ -152,6 +169,12 @@ static void apply_flags(mc_daemon_options *o, const struct serve_flags *f)
 		o->nsecret_files = f->nsecret_files;
 		for (i = 0; i < f->nsecret_files; i++)
 			o->secret_files[i] = f->secret_files[i];
+	}
+	if (f->bot_login) o->bot_login = f->bot_login;
+	if (f->nauditors) {
+		o->nauditors = f->nauditors;
+		for (i = 0; i < f->nauditors; i++)
+			o->auditors[i] = f->auditors[i];
 	}
 	if (f->nrepos) {
 		o->nrepos = f->nrepos;
@@ -188,11 +211,12 @@ static int run_serve(int argc, char **argv)
 }
 
 const struct mc_command mc_cmd_serve = {
-	"serve", "run the forge daemon: receive webhooks into the durable queue",
+	"serve", "run the forge daemon: webhooks and polling, Decision Cards, commands",
 	"usage: maestro serve [--config FILE] [--forge local|github|gitea]\n"
 	"         [--listen HOST:PORT] --webhook-secret-file FILE [--webhook-secret-file FILE]\n"
 	"         --state-dir DIR [--api-url URL] [--token-file FILE] [--poll SECONDS]\n"
-	"         [--repo OWNER/NAME|PATH]... [--workers N] [--http-threads N]\n\n"
+	"         [--repo OWNER/NAME|PATH]... [--workers N] [--http-threads N]\n"
+	"         [--auditor LOGIN]... [--bot-login LOGIN]\n\n"
 	"Serves POST /webhook, GET /healthz and GET /metrics on --listen (default\n"
 	"127.0.0.1:8080; port 0 picks a free port; the address bound is written to\n"
 	"DIR/listen). Each delivery's X-Hub-Signature-256 (or Gitea/Forgejo's\n"
@@ -206,8 +230,14 @@ const struct mc_command mc_cmd_serve = {
 	"--config FILE reads the same settings from a JSON file\n"
 	"(schemas/daemon.schema.json; flags override it). docs/DAEMON.md has the\n"
 	"details, the systemd unit and the GitHub App setup.\n\n"
-	"Not built yet: the worker that processes queued events (Decision Card\n"
-	"comments, commit statuses, slash-commands) and the poller (--poll); this\n"
-	"maestro accepts and durably queues events only, and refuses --poll.\n",
+	"Workers (--workers, default 2) claim queued events and run the pipeline: a\n"
+	"pull_request event reviews the PR's current head and publishes one sticky\n"
+	"Decision Card comment (edited in place) and the commit status maestro/decision;\n"
+	"an issue_comment carries out its /maestro commands (/maestro help lists them;\n"
+	"priority needs write access, hold and unhold an --auditor); a pushed tag is\n"
+	"recorded as a signed release record. Failed events are retried with backoff.\n"
+	"--poll SECONDS also lists each --repo's open PRs that often and queues new\n"
+	"heads (for hosts without webhooks, and to reconcile missed deliveries).\n"
+	"--bot-login names the bot's own account, whose comments are never commands.\n",
 	run_serve,
 };

@@ -31,7 +31,12 @@
  * Services built into this maestro. The worker pool and the poller register here
  * when they exist; until then the daemon accepts and durably queues events only.
  */
+extern const mc_daemon_service mc_daemon_worker_service;
+extern const mc_daemon_service mc_daemon_poller_service;
+
 const mc_daemon_service *const mc_daemon_builtin_services[] = {
+	&mc_daemon_worker_service,
+	&mc_daemon_poller_service,
 	NULL,
 };
 

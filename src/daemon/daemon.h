@@ -18,6 +18,7 @@
 #include "daemon/metrics.h"
 
 #define MC_DAEMON_MAX_REPOS 256
+#define MC_DAEMON_MAX_AUDITORS 64
 
 typedef struct mc_daemon_options {
 	const char *forge;       /* "local", "github", "gitea" */
@@ -30,6 +31,9 @@ typedef struct mc_daemon_options {
 	int poll_seconds;        /* 0 = no polling */
 	const char *repos[MC_DAEMON_MAX_REPOS];
 	size_t nrepos;
+	const char *auditors[MC_DAEMON_MAX_AUDITORS]; /* logins allowed to hold and unhold */
+	size_t nauditors;
+	const char *bot_login;   /* the bot's own login: its comments are never commands */
 	unsigned workers;        /* 0 = 2 */
 	unsigned http_threads;   /* 0 = 2 */
 } mc_daemon_options;

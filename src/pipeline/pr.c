@@ -41,6 +41,18 @@ int mc_pr_mirror_path(char **out, const char *mirror_dir, const char *repo)
 	return 0;
 }
 
+char *mc_pr_fetch_url(const char *clone_url, const char *token)
+{
+	mc_strbuf sb = MC_STRBUF_INIT;
+	const char *host = clone_url + 8;
+
+	if (!token || !*token || strncmp(clone_url, "https://", 8) != 0 ||
+	    (strchr(host, '@') && strchr(host, '@') < strchrnul(host, '/')))
+		return mc_xstrdup(clone_url);
+	mc_strbuf_printf(&sb, "https://x-access-token:%s@%s", token, host);
+	return mc_strbuf_detach(&sb);
+}
+
 /* Fetch the PR's base branch and head into the mirror: the head by the forge's
  * refs/pull/<n>/head (GitHub and Gitea both publish it), so forks need no access of
  * their own. *base_rev receives the fetched base tip's ref. */
@@ -50,6 +62,7 @@ static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *
 	mc_repo *mirror = NULL;
 	mc_strbuf base = MC_STRBUF_INIT, head = MC_STRBUF_INIT, tracking = MC_STRBUF_INIT;
 	const char *specs[2];
+	char *url;
 	int rc;
 
 	*base_rev = NULL;
@@ -65,8 +78,9 @@ static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *
 			 (long long)pr->number, (long long)pr->number);
 	specs[0] = base.buf;
 	specs[1] = head.buf;
-	rc = mc_remote_fetch_code(mirror, opt->fetch_url ? opt->fetch_url : pr->clone_url, specs,
-				  2, opt->remote);
+	url = mc_pr_fetch_url(pr->clone_url ? pr->clone_url : "", opt->fetch_token);
+	rc = mc_remote_fetch_code(mirror, url, specs, 2, opt->remote);
+	free(url);
 	if (rc == 0)
 		*base_rev = mc_strbuf_detach(&tracking);
 	mc_strbuf_release(&tracking);

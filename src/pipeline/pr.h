@@ -30,9 +30,9 @@ typedef struct mc_pr_options {
 	/* GitHub and Gitea: the PR's commits are fetched into
 	 * <mirror_dir>/<owner>+<name>.git (created when absent). */
 	const char *mirror_dir;
-	/* Where to fetch from; NULL: the PR's clone URL. May carry credentials
-	 * (https://x-access-token:TOKEN@host/...): they are redacted from every message. */
-	const char *fetch_url;
+	/* A token for fetching over https (a PAT or an installation token), or NULL. It
+	 * goes into the clone URL as credentials, which remote.c redacts from messages. */
+	const char *fetch_token;
 	const mc_remote_options *remote;  /* ssh key, known_hosts, timeouts; may be NULL */
 	/* An auditor's hold (adapters/store/pr_state.h): shown above the card and turns the
 	 * status into a failure until lifted. NULL: not held. */
@@ -67,6 +67,11 @@ typedef struct mc_pr_result {
 
 int mc_pr_review(mc_pr_result *out, const mc_pr_options *opt);
 void mc_pr_result_free(mc_pr_result *result);
+
+/* The URL to fetch a forge repository from, with the token as https credentials
+ * ("https://x-access-token:TOKEN@host/path"); the clone URL as it is when there is no
+ * token, the URL is not https, or it already names a user. free() it. */
+char *mc_pr_fetch_url(const char *clone_url, const char *token);
 
 /* Where a forge repository's commits are kept: <mirror_dir>/<owner>+<name>.git.
  * MC_EINVAL for a name that is not owner/name. free() it. */

@@ -49,6 +49,11 @@ typedef struct mc_forge_options {
 	int max_wait_s;
 	/* A User-Agent suffix, for forges that want to know the caller. */
 	const char *user_agent;
+	/* Called after every HTTP request with its status (0 for a transport error) and
+	 * the X-RateLimit-Remaining it carried (-1 when none): the daemon's /metrics.
+	 * May be NULL. Called on the thread using the handle. */
+	void (*observe)(void *data, const char *forge, int http_status, long remaining);
+	void *observe_data;
 } mc_forge_options;
 
 /* A pull request as the bot sees it. */

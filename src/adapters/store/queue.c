@@ -318,3 +318,18 @@ int mc_queue_prune(mc_store *store, int64_t now, int64_t retention_s)
 	}
 	return 0;
 }
+
+int mc_queue_release_claims(mc_store *store, int64_t now, int64_t *released)
+{
+	sqlite3_stmt *st;
+	int rc = prepare(&st, store,
+			 "UPDATE q_event SET state = 'queued', lease_until = NULL, worker = NULL,"
+			 " ready_at = ?1 WHERE state = 'claimed'",
+			 "preparing to release claims");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	if ((rc = run_once(store, st, "releasing claims")) == 0 && released)
+		*released = sqlite3_changes(mc_store_sqlite(store));
+	return rc;
+}

@@ -63,6 +63,14 @@ int mc_queue_done(mc_store *store, int64_t seq, int64_t now);
 int mc_queue_fail(mc_store *store, int64_t seq, const char *error, int64_t retry_at,
 		  int max_attempts, int64_t now);
 
+/*
+ * Make every claimed event ready again, leases or not: for a daemon starting on a
+ * state directory it holds exclusively, every claim belongs to a process that died
+ * (kill -9), and waiting for the leases to run out would only delay its events.
+ * *released (may be NULL) counts them.
+ */
+int mc_queue_release_claims(mc_store *store, int64_t now, int64_t *released);
+
 typedef struct mc_queue_counts {
 	int64_t queued;     /* ready or waiting for a retry */
 	int64_t claimed;    /* in flight (lease not run out) */

@@ -1,0 +1,23 @@
+/*
+ * The forge handle a daemon thread uses, built from the daemon's options: the
+ * driver, its base URL, the token read from its owner-only file, the local
+ * driver's directory under the state directory, and the /metrics observer. Each
+ * worker and the poller open their own (a handle is used by one thread).
+ */
+#ifndef MC_DAEMON_FORGE_OPEN_H
+#define MC_DAEMON_FORGE_OPEN_H
+#include "adapters/forge/forge.h"
+#include "daemon/daemon.h"
+
+typedef struct mc_daemon_forge {
+	mc_forge *forge;
+	char *token;        /* also used to fetch over https; wiped when closed */
+	char *local_dir;
+	char *mirror_dir;
+} mc_daemon_forge;
+
+int mc_daemon_forge_open(mc_daemon_forge *out, const mc_daemon_options *opts,
+			 mc_metrics *metrics);
+void mc_daemon_forge_close(mc_daemon_forge *df);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * The poller, a daemon service: every --poll seconds it lists the open pull
+ * requests of each configured repository updated since its cursor (an ETag makes
+ * an unchanged listing cost nothing) and queues one "poll" event per PR head not
+ * seen before (delivery id "poll:<repo>#<n>@<head>", so the queue's
+ * de-duplication drops heads already queued by an earlier poll). It serves hosts
+ * that cannot receive webhooks, and reconciles in webhook mode: forges do not
+ * redeliver a webhook that failed. The cursor moves only after the events are
+ * committed, and a minute back from the newest update seen, because forges'
+ * updated_at and listing order are not exact at the edges.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapters/store/pr_state.h"
+#include "adapters/store/queue.h"
+#include "daemon/daemon.h"
+#include "daemon/forge_open.h"
+#include "pipeline/event.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#define CURSOR_SLACK_S 60
+
+typedef struct poller {
+	const mc_daemon_options *opts;
+	char *db_path;
+	mc_metrics *metrics;
+	atomic_int stopping;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+} poller;
+
+static int queue_pr(mc_store *store, const char *forge, const char *repo, const mc_forge_pr *pr,
+		    int *queued)
+{
+	struct json_object *payload = json_object_new_object();
+	char delivery[MC_QUEUE_ID_MAX + 1];
+	const char *text;
+	int duplicate = 0, rc;
+
+	mc_json_set_string(payload, "repo", repo);
+	mc_json_set_int(payload, "number", pr->number);
+	mc_json_set_string(payload, "head_sha", pr->head_sha);
+	text = mc_json_dump(payload, 0);
+	/* Ids longer than the queue keeps (long local paths) are cut: the head sha and
+	 * number at the end keep them apart. */
+	snprintf(delivery, sizeof delivery, "poll:%.60s#%lld@%s", repo, (long long)pr->number,
+		 pr->head_sha);
+	rc = mc_queue_push(store, delivery, forge, MC_EVENT_POLL, strlen(repo) <= MC_QUEUE_ID_MAX ? repo : "",
+			   text, strlen(text), (int64_t)time(NULL), &duplicate);
+	if (rc == 0 && !duplicate)
+		(*queued)++;
+	json_object_put(payload);
+	return rc;
+}
+
+/* The newest updated_at of the listing, a minute back, as the next cursor. */
+static void next_cursor(char out[MC_TIME_ISO_LEN], const mc_forge_pr *prs, size_t n,
+			const char *old)
+{
+	const char *newest = old;
+	struct tm tm = {0};
+
+	for (size_t i = 0; i < n; i++)
+		if (prs[i].updated_at && (!newest || strcmp(prs[i].updated_at, newest) > 0))
+			newest = prs[i].updated_at;
+	out[0] = '\0';
+	if (!newest || !strptime(newest, "%Y-%m-%dT%H:%M:%S", &tm))
+		return;
+	mc_time_iso8601(out, timegm(&tm) - CURSOR_SLACK_S, 0);
+	if (old && strcmp(out, old) < 0)
+		snprintf(out, MC_TIME_ISO_LEN, "%s", old);
+}
+
+static int poll_repo(poller *p, mc_store *store, mc_daemon_forge *df, const char *repo)
+{
+	mc_forge_pr *prs = NULL;
+	size_t n = 0;
+	char *since = NULL, cursor[MC_TIME_ISO_LEN], count[16];
+	int rc, not_modified = 0, queued = 0;
+
+	rc = mc_pr_state_get_cursor(store, &since, repo);
+	if (rc == MC_ENOTFOUND)
+		mc_error_clear();
+	else if (rc != 0)
+		return rc;
+	rc = mc_forge_list_open_prs(df->forge, repo, since, &prs, &n, &not_modified);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = queue_pr(store, p->opts->forge ? p->opts->forge : "local", repo, &prs[i],
+			      &queued);
+	if (rc == 0 && n > 0) {
+		next_cursor(cursor, prs, n, since);
+		if (cursor[0])
+			rc = mc_pr_state_set_cursor(store, repo, cursor, (int64_t)time(NULL));
+	}
+	snprintf(count, sizeof count, "%d", queued);
+	if (rc == 0 && queued)
+		mc_log(MC_LOG_INFO, "poller.queued", "repo", repo, "events", count, NULL);
+	mc_forge_pr_list_free(prs, n);
+	free(since);
+	return rc;
+}
+
+static void wait_interval(poller *p)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += p->opts->poll_seconds;
+	pthread_mutex_lock(&p->lock);
+	while (!atomic_load(&p->stopping) &&
+	       pthread_cond_timedwait(&p->cond, &p->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *poller_main(void *arg)
+{
+	poller *p = arg;
+	mc_store *store = NULL;
+	mc_daemon_forge df;
+
+	if (mc_store_open(&store, p->db_path) != 0 ||
+	    mc_daemon_forge_open(&df, p->opts, p->metrics) != 0) {
+		mc_log(MC_LOG_ERROR, "poller.start_failed", "error", mc_error_message(), NULL);
+		mc_store_close(store);
+		return NULL;
+	}
+	while (!atomic_load(&p->stopping)) {
+		for (size_t i = 0; i < p->opts->nrepos && !atomic_load(&p->stopping); i++)
+			if (poll_repo(p, store, &df, p->opts->repos[i]) != 0)
+				mc_log(MC_LOG_WARN, "poller.failed", "repo", p->opts->repos[i],
+				       "error", mc_error_message(), NULL);
+		wait_interval(p);
+	}
+	mc_daemon_forge_close(&df);
+	mc_store_close(store);
+	return NULL;
+}
+
+static void poller_stop(void *state)
+{
+	poller *p = state;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	atomic_store(&p->stopping, 1);
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p->db_path);
+	free(p);
+}
+
+static int poller_start(void **state, const mc_daemon_context *ctx)
+{
+	poller *p;
+
+	if (ctx->opts->nrepos == 0)
+		return mc_error_set(MC_EINVAL, "--poll needs at least one --repo to poll");
+	p = mc_xcalloc(1, sizeof *p);
+	p->opts = ctx->opts;
+	p->db_path = mc_xstrdup(ctx->db_path);
+	p->metrics = ctx->metrics;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (pthread_create(&p->thread, NULL, poller_main, p) != 0) {
+		pthread_cond_destroy(&p->cond);
+		pthread_mutex_destroy(&p->lock);
+		free(p->db_path);
+		free(p);
+		return mc_error_set(MC_EIO, "starting the poller thread");
+	}
+	*state = p;
+	return 0;
+}
+
+const mc_daemon_service mc_daemon_poller_service = {
+	.name = "poller",
+	.start = poller_start,
+	.stop = poller_stop,
+};

@@ -1,0 +1,46 @@
+/*
+ * One queued event through the pipeline, whatever brought it (a webhook delivery
+ * or the poller): a pull_request event reviews and publishes the PR, an
+ * issue_comment carries out its slash-commands, a pushed tag is recorded as a
+ * signed release record, a ping does nothing. The daemon's workers call this for
+ * every event they claim; it is written to be run again on the same event (at
+ * least once delivery) without doubling any effect.
+ */
+#ifndef MC_PIPELINE_EVENT_H
+#define MC_PIPELINE_EVENT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "adapters/forge/forge.h"
+#include "adapters/git/remote.h"
+#include "adapters/store/db.h"
+#include "adapters/store/queue.h"
+
+/* The event name the poller queues: {"repo": "...", "number": n, "head_sha": "..."}. */
+#define MC_EVENT_POLL "poll"
+
+typedef struct mc_event_context {
+	mc_forge *forge;
+	mc_store *state;                 /* the daemon's store: holds, commands carried out */
+	const char *mirror_dir;          /* <state-dir>/repos */
+	const char *fetch_token;         /* https token for fetching forge repositories, or NULL */
+	const mc_remote_options *remote;
+	const char *const *auditors;
+	size_t nauditors;
+	const char *bot_login;           /* the bot's login, or NULL */
+	time_t now;                      /* 0: time(NULL) */
+} mc_event_context;
+
+typedef struct mc_event_outcome {
+	const char *what;     /* "reviewed", "skipped", "commands", "release", "ignored" (static) */
+	int64_t number;       /* the pull request, 0 when none */
+} mc_event_outcome;
+
+/* Process one event. A failure is returned with its message for the queue to retry;
+ * an event whose payload is bad will never succeed: MC_EINVAL, which the worker parks
+ * at once instead of retrying. */
+int mc_event_process(mc_event_outcome *out, const mc_event_context *ctx,
+		     const mc_queue_event *ev);
+
+#endif
