@@ -13,7 +13,8 @@ const str = { type: 'string' };
 const int = { type: 'integer' };
 const bool = { type: 'boolean' };
 const time = { type: 'string', format: 'date-time' };
-const nullable = (s) => ({ ...s, nullable: true });
+// ajv's OpenAPI `nullable` needs a `type` beside it, which a $ref cannot have.
+const nullable = (s) => (s.$ref ? { anyOf: [s, { type: 'null' }] } : { ...s, nullable: true });
 const arr = (items) => ({ type: 'array', items });
 // Every listed property is required: the server must send what it says Gitea sends.
 const obj = (properties, extra = {}) => ({ type: 'object', properties, required: Object.keys(properties), ...extra });
