@@ -39,7 +39,9 @@ start() { # start FLAVOR: sets $port, $base
 }
 cleanup() {
 	local f
-	for f in "$scratch"/pid.*; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	for f in "$scratch"/pid.*; do
+		[ ! -e "$f" ] || kill "$(cat "$f")" 2>/dev/null || true
+	done
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
