@@ -186,11 +186,13 @@ api GET "/repos/acme/widgets/pulls?since=2024-01-01T00:00:00Z"
 expect "a parameter pulls/list does not have" 422
 api POST "/repos/acme/widgets/statuses/$sha" '{"state":"done"}'
 expect "a status state outside the enum" 422
+api GET "/repos/acme/widgets/pulls/%E0%A4%A"
+expect "a malformed percent-encoding" 404
 code=$(curl -sS -m 20 -o /dev/null -w '%{http_code}' -H "$auth" -H 'User-Agent:' "$base/repos/acme/widgets/pulls/1")
 [ "$code" = 403 ] || fail "no User-Agent: HTTP $code, expected 403"
 v=$(control GET violations)
-[ "$(jq length <<<"$v")" = 6 ] || fail "6 violations expected: $v"
-for want in 'must be string' 'not JSON' 'no operation' 'since is not a parameter' 'allowed values' 'User-Agent'; do
+[ "$(jq length <<<"$v")" = 7 ] || fail "7 violations expected: $v"
+for want in 'must be string' 'not JSON' 'no operation' 'since is not a parameter' 'allowed values' 'percent' 'User-Agent'; do
 	jq -e --arg w "$want" 'map(.reason) | any(contains($w))' <<<"$v" >/dev/null || fail "no violation mentions '$want': $v"
 done
 pass "violations recorded"

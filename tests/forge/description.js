@@ -109,7 +109,11 @@ class Description {
         : { status: 404, reason: `${method} ${path}: no operation of the description has this path` };
     }
     const params = {};
-    best.route.names.forEach((n, i) => { params[n] = decodeURIComponent(best.values[i]); });
+    try {
+      best.route.names.forEach((n, i) => { params[n] = decodeURIComponent(best.values[i]); });
+    } catch (e) {
+      return { status: 404, reason: `${method} ${path}: malformed percent-encoding` };
+    }
     return { route: best.route, params };
   }
 
