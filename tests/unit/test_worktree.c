@@ -57,7 +57,7 @@ START_TEST(checks_out_an_older_commit)
 	first = mc_test_commit(dir, "first");
 	mc_test_write(dir, "run.sh", "#!/bin/sh\necho head\n");
 	mc_test_write(dir, "new.txt", "new\n");
-	mc_test_commit(dir, "second");
+	free(mc_test_commit(dir, "second"));
 	head_before = mc_test_git_out(dir, "rev-parse", "HEAD", NULL);
 
 	ck_assert_int_eq(mc_repo_open(&repo, dir), 0);
