@@ -408,6 +408,11 @@ static int read_reports(int fd, mc_sandbox_result *res, const struct plan *p)
 					    "sandbox: cannot create a network namespace (%s); it "
 					    "needs root or unprivileged user namespaces",
 					    strerror(r.err));
+		if (r.stage == STAGE_CHDIR && p->as_root)
+			return mc_error_set(MC_EENV,
+					    "sandbox: uid %u cannot enter %s: %s (it and every parent "
+					    "directory must be searchable by that uid; set TMPDIR)",
+					    p->uid, p->opts->workdir, strerror(r.err));
 		return mc_error_set(MC_EENV, "sandbox: %s failed: %s", stage_name(r.stage),
 				    strerror(r.err));
 	}
