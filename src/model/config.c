@@ -65,6 +65,15 @@ void mc_config_defaults(mc_config *cfg)
 	cfg->evidence_signing_key = NULL;
 	list_set(&cfg->evidence_pinned_keys, NULL, 0);
 	cfg->evidence_record = 1;
+	list_set(&cfg->canary_build, NULL, 0);
+	list_set(&cfg->canary_run, NULL, 0);
+	cfg->canary_rounds = 5;
+	cfg->canary_timeout_s = 600;
+	cfg->canary_limits.cpu_s = 600;
+	cfg->canary_limits.memory_mb = 2048;
+	cfg->canary_limits.processes = 256;
+	cfg->canary_limits.file_mb = 1024;
+	cfg->canary_limits.output_kb = 1024;
 }
 
 void mc_config_free(mc_config *cfg)
@@ -79,6 +88,8 @@ void mc_config_free(mc_config *cfg)
 	free(cfg->evidence_signing_key);
 	cfg->evidence_signing_key = NULL;
 	list_free(&cfg->evidence_pinned_keys);
+	list_free(&cfg->canary_build);
+	list_free(&cfg->canary_run);
 }
 
 /* Re-raise the current error as MC_ECONFIG, keeping its message. */
@@ -122,7 +133,7 @@ static void take_ceiling(double *field, struct json_object *section, const char 
 	*field = v ? positive_zero(json_object_get_double(v)) : -1;
 }
 
-/* An "integer" may arrive as 2.0; the schema bounds it to 0..100. */
+/* An "integer" may arrive as 2.0; the schema bounds it (to int range at most). */
 static void take_count(int *field, struct json_object *section, const char *key)
 {
 	struct json_object *v = mc_json_get(section, key);
@@ -152,6 +163,20 @@ static void take_optional_string(char **field, struct json_object *section, cons
 		return;
 	free(*field);
 	*field = v ? mc_xstrdup(json_object_get_string(v)) : NULL;
+}
+
+static void fill_canary(mc_config *cfg, struct json_object *canary)
+{
+	struct json_object *limits = mc_json_get(canary, "limits");
+	take_list(&cfg->canary_build, canary, "build");
+	take_list(&cfg->canary_run, canary, "run");
+	take_count(&cfg->canary_rounds, canary, "rounds");
+	take_count(&cfg->canary_timeout_s, canary, "timeout_s");
+	take_count(&cfg->canary_limits.cpu_s, limits, "cpu_s");
+	take_count(&cfg->canary_limits.memory_mb, limits, "memory_mb");
+	take_count(&cfg->canary_limits.processes, limits, "processes");
+	take_count(&cfg->canary_limits.file_mb, limits, "file_mb");
+	take_count(&cfg->canary_limits.output_kb, limits, "output_kb");
 }
 
 static void fill(mc_config *cfg, struct json_object *doc)
@@ -185,6 +210,7 @@ static void fill(mc_config *cfg, struct json_object *doc)
 		take_list(&cfg->evidence_pinned_keys, evidence, "pinned_keys");
 		cfg->evidence_record = mc_json_get_bool(evidence, "record", cfg->evidence_record);
 	}
+	fill_canary(cfg, mc_json_get(doc, "canary"));
 }
 
 int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *origin)
@@ -241,6 +267,22 @@ static struct json_object *new_list(const mc_string_list *list)
 	return arr;
 }
 
+static struct json_object *canary_to_json(const mc_config *cfg)
+{
+	struct json_object *canary = json_object_new_object(), *limits = json_object_new_object();
+	json_object_object_add(canary, "build", new_list(&cfg->canary_build));
+	json_object_object_add(canary, "run", new_list(&cfg->canary_run));
+	json_object_object_add(canary, "rounds", json_object_new_int(cfg->canary_rounds));
+	json_object_object_add(canary, "timeout_s", json_object_new_int(cfg->canary_timeout_s));
+	json_object_object_add(limits, "cpu_s", json_object_new_int(cfg->canary_limits.cpu_s));
+	json_object_object_add(limits, "memory_mb", json_object_new_int(cfg->canary_limits.memory_mb));
+	json_object_object_add(limits, "processes", json_object_new_int(cfg->canary_limits.processes));
+	json_object_object_add(limits, "file_mb", json_object_new_int(cfg->canary_limits.file_mb));
+	json_object_object_add(limits, "output_kb", json_object_new_int(cfg->canary_limits.output_kb));
+	json_object_object_add(canary, "limits", limits);
+	return canary;
+}
+
 struct json_object *mc_config_to_json(const mc_config *cfg)
 {
 	struct json_object *root = json_object_new_object();
@@ -276,5 +318,6 @@ struct json_object *mc_config_to_json(const mc_config *cfg)
 	json_object_object_add(evidence, "pinned_keys", new_list(&cfg->evidence_pinned_keys));
 	mc_json_set_bool(evidence, "record", cfg->evidence_record);
 	json_object_object_add(root, "evidence", evidence);
+	json_object_object_add(root, "canary", canary_to_json(cfg));
 	return root;
 }

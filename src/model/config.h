@@ -43,6 +43,14 @@ typedef struct mc_config {
 	char *evidence_signing_key;        /* fingerprint; NULL: git's user.signingkey */
 	mc_string_list evidence_pinned_keys; /* fingerprints verification accepts */
 	int evidence_record;               /* review records its card when it can sign */
+	/* canary.*: the shadow canary's commands (argv vectors) and their sandbox */
+	mc_string_list canary_build;       /* empty: no build step */
+	mc_string_list canary_run;         /* empty: no canary configured */
+	int canary_rounds;                 /* 1..100 */
+	int canary_timeout_s;              /* wall clock per command */
+	struct mc_canary_limits {
+		int cpu_s, memory_mb, processes, file_mb, output_kb;
+	} canary_limits;
 } mc_config;
 
 /* Fill cfg with the documented defaults. */

@@ -315,7 +315,7 @@ START_TEST(schema_defaults_equal_struct_defaults)
 			leaves++;
 		}
 	}
-	ck_assert_int_eq(leaves, 20);
+	ck_assert_int_eq(leaves, 25);
 	ck_assert_int_eq(json_object_object_length(effective),
 			 json_object_object_length(mc_json_get(schema, "properties")));
 	json_object_put(effective);
@@ -324,11 +324,35 @@ START_TEST(schema_defaults_equal_struct_defaults)
 }
 END_TEST
 
+START_TEST(canary_section_is_read)
+{
+	mc_config cfg;
+	static const char doc[] = "{\"canary\": {\"build\": [\"make\", \"-j2\"], "
+		"\"run\": [\"./bench\", \"--json\"], \"rounds\": 7, "
+		"\"limits\": {\"memory_mb\": 512}}}";
+	static const char bad[] = "{\"canary\": {\"rounds\": 0}}";
+	ck_assert_int_eq(mc_config_parse(&cfg, doc, strlen(doc), "test"), 0);
+	ck_assert_uint_eq(cfg.canary_build.n, 2);
+	ck_assert_str_eq(cfg.canary_build.items[1], "-j2");
+	ck_assert_uint_eq(cfg.canary_run.n, 2);
+	ck_assert_str_eq(cfg.canary_run.items[0], "./bench");
+	ck_assert_int_eq(cfg.canary_rounds, 7);
+	ck_assert_int_eq(cfg.canary_timeout_s, 600);
+	ck_assert_int_eq(cfg.canary_limits.memory_mb, 512);
+	ck_assert_int_eq(cfg.canary_limits.cpu_s, 600);
+	ck_assert_int_eq(cfg.canary_limits.output_kb, 1024);
+	mc_config_free(&cfg);
+	ck_assert_int_eq(mc_config_parse(&cfg, bad, strlen(bad), "test"), MC_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(mc_error_message(), "/canary/rounds"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, defaults_are_documented_values);
+	tcase_add_test(tc, canary_section_is_read);
 	tcase_add_test(tc, empty_document_gives_defaults);
 	tcase_add_test(tc, full_example_fills_every_field);
 	tcase_add_test(tc, effective_config_round_trips);

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# `maestro canary run` on a real repository whose run command is a small shell
+# script printing JSON Lines: base against a slower head (samples, interleaving,
+# the record, checkouts removed), the configuration read from the base even when
+# the head rewrites it, no secret in the sandbox's environment, a head that fails
+# to build (exit 1 with its stderr), a head that outlives the wall clock, no
+# canary configured, and bad options. Only lower bounds on time are checked.
+. "$(dirname "$0")/lib.sh"
+command -v jq >/dev/null || { echo "jq is required" >&2; exit 1; }
+
+# Checkouts go here; the sandbox user must be able to reach them.
+tmp=$(mktemp -d /tmp/maestro-canary-test.XXXXXX)
+chmod 755 "$tmp"
+trap 'rm -rf "$scratch" "$tmp"' EXIT
+export TMPDIR=$tmp
+export GITHUB_TOKEN=ghp_must_not_leak
+
+repo=$scratch/repo
+new_repo "$repo"
+
+# 1. No canary configured.
+echo "notes" >"$repo/NOTES.md"
+commit_all "$repo" "notes"
+expect_exit 2 "no canary config" "$MAESTRO" canary run -C "$repo" HEAD~1..HEAD &&
+	expect_one_line "no canary config" "no canary configured: canary.run is empty"
+
+# 2. The base: a build step and a benchmark printing 4 samples per run.
+mkdir -p "$repo/.maestro"
+cat >"$repo/.maestro/config.json" <<'JSON'
+{"canary": {"build": ["sh", "build.sh"], "run": ["sh", "bench.sh", "4"], "rounds": 3,
+            "timeout_s": 5, "limits": {"memory_mb": 512, "processes": 64}}}
+JSON
+cat >"$repo/build.sh" <<'SH'
+#!/bin/sh
+echo "building in $PWD" >&2
+echo built >built.txt
+SH
+cat >"$repo/bench.sh" <<'SH'
+#!/bin/sh
+# A benchmark: needs the build's output, prints $1 JSON Lines, and one log line.
+[ -f built.txt ] || { echo "not built" >&2; exit 2; }
+echo "starting benchmark"
+token=0; [ -n "${GITHUB_TOKEN:-}" ] && token=1
+lat=10
+i=0
+while [ "$i" -lt "$1" ]; do
+	echo "{\"latency_ms\": $lat, \"errors\": 0, \"token_visible\": $token, \"label\": \"x\"}"
+	i=$((i + 1))
+done
+SH
+commit_all "$repo" "canary config and benchmark"
+git -C "$repo" checkout -q -b feature
+# The head is slower and tries to change the commands that measure it.
+sed -i 's/^lat=10$/lat=12/; s/^i=0$/sleep 0.3; i=0/' "$repo/bench.sh"
+cat >"$repo/.maestro/config.json" <<'JSON'
+{"canary": {"run": ["sh", "-c", "echo '{\"latency_ms\": 1}'"], "rounds": 1}}
+JSON
+commit_all "$repo" "slower head"
+
+out_dir=$scratch/canary-out
+if expect_exit 0 "canary run main..feature" "$MAESTRO" canary run -C "$repo" main..feature \
+	--out "$out_dir"; then
+	printf '%s\n' "$out" | grep -q "3 rounds, config .*:.maestro/config.json, network isolated" ||
+		fail "summary line: $out"
+	[ "$(printf '%s\n' "$out" | grep -c '^  round')" = 6 ] || fail "six runs expected: $out"
+	[ "$(printf '%s\n' "$out" | grep -c '^  build')" = 2 ] || fail "two builds expected: $out"
+fi
+base=$out_dir/BASE.jsonl head=$out_dir/HEAD.jsonl record=$out_dir/canary.json
+# 3 rounds x (4 lines + Maestro's own sample).
+[ "$(wc -l <"$base")" = 15 ] || fail "BASE.jsonl has $(wc -l <"$base") lines"
+[ "$(wc -l <"$head")" = 15 ] || fail "HEAD.jsonl has $(wc -l <"$head") lines"
+[ "$(jq -s '[.[] | select(.latency_ms == 10)] | length' "$base")" = 12 ] || fail "base latency samples"
+[ "$(jq -s '[.[] | select(.latency_ms == 12)] | length' "$head")" = 12 ] || fail "head latency samples"
+# Only numbers are kept; Maestro measures wall time and memory itself.
+[ "$(jq -s '[.[] | select(has("label"))] | length' "$base")" = 0 ] || fail "a string was kept as a metric"
+[ "$(jq -s '[.[] | select(.maestro_wall_ms >= 300)] | length' "$head")" = 3 ] ||
+	fail "head's runs should each take at least 300 ms: $(cat "$head")"
+[ "$(jq -s '[.[] | select(.maestro_peak_rss_kb > 0 and .maestro_cpu_ms >= 0)] | length' "$base")" = 3 ] ||
+	fail "Maestro's own samples missing from BASE.jsonl"
+# No secret reached the benchmark.
+[ "$(jq -s '[.[] | select(.token_visible == 1)] | length' "$base" "$head")" = 0 ] ||
+	fail "GITHUB_TOKEN reached the sandbox"
+# The record: what ran, in which order, under which limits.
+jq -e '.rounds == 3 and .network_isolated and .failed == null and
+	.commands.run == ["sh", "bench.sh", "4"] and .commands.build == ["sh", "build.sh"] and
+	.limits.memory_mb == 512 and .limits.processes == 64 and .limits.cpu_s == 600 and .timeout_s == 5 and
+	([.steps[] | "\(.side)/\(.command)/\(.round)"] ==
+	 ["base/build/0", "head/build/0", "base/run/1", "head/run/1", "base/run/2", "head/run/2",
+	  "base/run/3", "head/run/3"]) and
+	all(.steps[]; .status == "exit 0" and .exit_code == 0) and
+	all(.steps[] | select(.command == "run"); .samples == 5 and .ignored_lines == 1) and
+	.samples.base_count == 15 and .samples.head_count == 15' "$record" >/dev/null ||
+	fail "canary.json: $(cat "$record")"
+[ -z "$(ls -A "$tmp")" ] || fail "checkouts left behind: $(ls -A "$tmp")"
+
+# 3. --rounds and --format json; the default output directory is in the git dir.
+if expect_exit 0 "canary run --rounds 1 --format json" "$MAESTRO" canary run -C "$repo" main..feature \
+	--rounds 1 --format json; then
+	printf '%s\n' "$out" | jq -e '.rounds == 1 and (.steps | length) == 4' >/dev/null ||
+		fail "json record: $out"
+	dir=$(printf '%s\n' "$out" | jq -r '.samples.base | rtrimstr("/BASE.jsonl")')
+	case "$dir" in
+	"$repo/.git/maestro/canary/"*) [ "$(wc -l <"$dir/HEAD.jsonl")" = 5 ] || fail "default out dir samples" ;;
+	*) fail "default out dir: $dir" ;;
+	esac
+fi
+
+# 4. A head that does not build: exit 1, with the end of its stderr.
+git -C "$repo" checkout -q -b broken main
+printf '#!/bin/sh\necho "compiler says: boom at line 3" >&2\nexit 1\n' >"$repo/build.sh"
+commit_all "$repo" "broken build"
+expect_exit 1 "head fails to build" "$MAESTRO" canary run -C "$repo" main..broken --out "$scratch/broken" &&
+	{ printf '%s\n' "$err" | grep -q "the build failed on head: exit 1" || fail "build failure: $err"
+	  printf '%s\n' "$err" | grep -q "compiler says: boom at line 3" || fail "stderr tail: $err"
+	  jq -e '.failed.side == "head" and .failed.command == "build" and (.steps | length) == 2' \
+		"$scratch/broken/canary.json" >/dev/null || fail "record of the failure"; }
+
+# 5. A head that hangs: killed by the wall clock (timeout_s 5 at the base).
+git -C "$repo" checkout -q -b hangs main
+sed -i 's/^i=0$/sleep 120; i=0/' "$repo/bench.sh"
+commit_all "$repo" "hangs"
+expect_exit 1 "head times out" "$MAESTRO" canary run -C "$repo" main..hangs --rounds 1 --out "$scratch/hangs" &&
+	{ printf '%s\n' "$err" | grep -q "the run command failed on head in round 1: killed by SIGTERM after the 5 s wall-clock timeout" ||
+		fail "timeout: $err"; }
+[ -z "$(ls -A "$tmp")" ] || fail "checkouts left behind after failures: $(ls -A "$tmp")"
+
+# 6. Bad options.
+expect_exit 2 "--rounds 0" "$MAESTRO" canary run -C "$repo" --rounds 0 &&
+	expect_one_line "--rounds 0" "--rounds: expected 1..100"
+expect_exit 2 "no subcommand" "$MAESTRO" canary
+expect_exit 2 "unknown range" "$MAESTRO" canary run -C "$repo" main..nope
+expect_exit 0 "help canary" "$MAESTRO" help canary &&
+	{ printf '%s\n' "$out" | grep -q "write permission" || fail "help does not state the trust rule"; }
+
+finish
