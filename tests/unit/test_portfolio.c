@@ -256,20 +256,38 @@ START_TEST(priority_needs_a_reason_and_is_recorded)
 }
 END_TEST
 
-/* A version-1 file (the history cache only) is made by taking a current one back: the
- * portfolio's tables (migrations 2 and 3) and the event queue's (4) dropped and
- * user_version 1, which is what maestro wrote before. */
+/* A version-1 file (the history cache only) is made by taking a current one back: every
+ * table a later migration made (all but the history cache's hc_ tables) dropped, children
+ * before the tables they reference, and user_version 1, which is what maestro wrote
+ * before. */
 static void downgrade_to_v1(const char *path)
 {
 	sqlite3 *db;
-	char *err = NULL;
+	sqlite3_stmt *st;
+	char *err = NULL, *names[64];
+	size_t n = 0;
+
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db,
-				   "DROP TABLE q_delivery; DROP TABLE q_event;"
-				   "DROP TABLE pf_realized;"
-				   "DROP TABLE pf_priority_override; DROP TABLE pf_cost;"
-				   "DROP TABLE pf_component; DROP TABLE pf_item;"
-				   "PRAGMA user_version = 1;", NULL, NULL, &err) == SQLITE_OK,
+	ck_assert_int_eq(sqlite3_prepare_v2(db,
+					    "SELECT name FROM sqlite_master WHERE type = 'table'"
+					    " AND name NOT LIKE 'hc\\_%' ESCAPE '\\'"
+					    " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+					    " ORDER BY rowid DESC",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW && n < 64)
+		names[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL), SQLITE_OK);
+	for (size_t i = 0; i < n; i++) {
+		char sql[256];
+		snprintf(sql, sizeof sql, "DROP TABLE \"%s\"", names[i]);
+		ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql,
+			      err ? err : "");
+		free(names[i]);
+	}
+	ck_assert_msg(sqlite3_exec(db, "PRAGMA user_version = 1;", NULL, NULL, &err) == SQLITE_OK,
 		      "%s", err ? err : "");
 	sqlite3_close(db);
 }
