@@ -24,6 +24,10 @@ typedef enum mc_forge_kind {
 	MC_FORGE_GITEA,      /* Gitea or Forgejo, /api/v1 */
 } mc_forge_kind;
 
+/* How the REST drivers wait (rate limits, backoff); tests pass one that records the
+ * wait instead of sleeping. */
+typedef void (*mc_forge_sleep_fn)(double seconds, void *ctx);
+
 typedef struct mc_forge_options {
 	mc_forge_kind kind;
 	/* REST base URL: NULL means https://api.github.com for GitHub; required for Gitea
@@ -49,6 +53,9 @@ typedef struct mc_forge_options {
 	int max_wait_s;
 	/* A User-Agent suffix, for forges that want to know the caller. */
 	const char *user_agent;
+	/* Waiting between retries; NULL sleeps (nanosleep). */
+	mc_forge_sleep_fn sleep_fn;
+	void *sleep_ctx;
 } mc_forge_options;
 
 /* A pull request as the bot sees it. */
