@@ -761,11 +761,11 @@ int mc_http_send(mc_http *http, const mc_http_request *req, mc_http_response *re
 						  req->method, url, MAX_LIMIT_WAITS);
 				break;
 			}
-			if (st)
-				st->rate_limited++;
 			if ((rc = wait_within_budget(http, wait, &waited, req->method, url,
 						     "rate limited")) != 0)
 				break;
+			if (st)
+				st->rate_limited++;
 			if (st)
 				st->rate_limit_remaining = -1;  /* the wait covered the reset */
 			continue;

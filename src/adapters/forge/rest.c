@@ -206,7 +206,8 @@ static int call(mc_rest *r, const char *method, const char *url, struct json_obj
 	mc_http_request req = {.method = method, .url = url};
 	int rc;
 
-	req.body = body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL;
+	req.body = body ? json_object_to_json_string_ext(
+				 body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
 	req.idempotent = (flags & CALL_IDEMPOTENT) != 0;
 	req.conditional = (flags & CALL_CONDITIONAL) != 0;
 	for (int attempt = 0;; attempt++) {
