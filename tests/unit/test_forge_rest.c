@@ -180,7 +180,7 @@ static char *page_of(fake *f, struct MHD_Connection *c, const char *path, int n,
 static char *comment_json(fake *f, int i)
 {
 	comment *cm = &f->comments[i - 1];
-	char *esc = NULL;
+	char *esc = NULL, *out;
 
 	for (const char *p = cm->body; *p; p++) {
 		if (*p == '"' || *p == '\\')
@@ -190,8 +190,11 @@ static char *comment_json(fake *f, int i)
 		else
 			append(&esc, "%c", *p);
 	}
-	return xprintf("{\"id\":%lld,\"body\":\"%s\",\"user\":{\"login\":\"maestro[bot]\"}}",
-		       cm->id, esc ? esc : "");
+	out = xprintf("{\"id\":%lld,\"body\":\"%s\",\"user\":{\"login\":"
+		      "\"maestro[bot]\"}}", cm->id, esc ? esc : "");
+
+	free(esc);
+	return out;
 }
 
 /* The body's "body" or "content" string (the test's clients send plain JSON). */
