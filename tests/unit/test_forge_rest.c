@@ -25,6 +25,7 @@
 #include "adapters/forge/http.h"
 #include "testutil.h"
 #include "util/error.h"
+#include "util/log.h"
 
 #define MAX_LOG 512
 #define MAX_SCRIPT 16
@@ -1064,6 +1065,41 @@ START_TEST(gitea_pages_by_number_and_maps_owner_to_admin)
 }
 END_TEST
 
+START_TEST(debug_logs_show_headers_but_never_the_token)
+{
+	fake *f = fake_start(0);
+	sleeps sl = {0};
+	char *dir = mc_test_tmpdir(), path[4096], log[65536];
+	mc_forge *forge;
+	mc_forge_pr pr;
+	FILE *fp;
+	size_t n;
+	int saved = dup(2);
+
+	f->nprs = 1;
+	snprintf(path, sizeof path, "%s/stderr", dir);
+	ck_assert_ptr_nonnull(freopen(path, "w", stderr));
+	mc_log_set_level(MC_LOG_DEBUG);
+	forge = open_forge(f, &sl, MC_FORGE_GITHUB, 5000, 60);
+	ck_assert_int_eq(mc_forge_get_pr(forge, &pr, "o/r", 1), 0);
+	mc_forge_pr_clear(&pr);
+	mc_forge_close(forge);
+	fflush(stderr);
+	dup2(saved, 2);
+	fp = fopen(path, "r");
+	n = fread(log, 1, sizeof log - 1, fp);
+	log[n] = '\0';
+	fclose(fp);
+	ck_assert_ptr_nonnull(strstr(log, "Authorization: [redacted]"));
+	ck_assert_ptr_nonnull(strstr(log, "X-GitHub-Api-Version: 2022-11-28"));
+	ck_assert_ptr_null(strstr(log, "sekrit"));
+	ck_assert_str_eq(f->log[0].auth, "Bearer tok_sekrit");
+	mc_test_rmtree(dir);
+	free(dir);
+	fake_stop(f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("forge_rest");
@@ -1083,6 +1119,7 @@ int main(void)
 	tcase_add_test(tc, oversized_answers_and_unreachable_hosts_fail_cleanly);
 	tcase_add_test(tc, github_app_trades_a_jwt_for_a_cached_installation_token);
 	tcase_add_test(tc, gitea_pages_by_number_and_maps_owner_to_admin);
+	tcase_add_test(tc, debug_logs_show_headers_but_never_the_token);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);
 }
