@@ -45,8 +45,9 @@ static const mc_forge_driver *driver_for(mc_forge_kind kind)
 	case MC_FORGE_LOCAL:
 		return &mc_forge_driver_local;
 	case MC_FORGE_GITHUB:
+		return &mc_forge_driver_github;
 	case MC_FORGE_GITEA:
-		break;
+		return &mc_forge_driver_gitea;
 	}
 	return NULL;
 }

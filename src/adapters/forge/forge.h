@@ -24,6 +24,10 @@ typedef enum mc_forge_kind {
 	MC_FORGE_GITEA,      /* Gitea or Forgejo, /api/v1 */
 } mc_forge_kind;
 
+/* How the REST drivers wait (rate limits, backoff); tests pass one that records the
+ * wait instead of sleeping. */
+typedef void (*mc_forge_sleep_fn)(double seconds, void *ctx);
+
 typedef struct mc_forge_options {
 	mc_forge_kind kind;
 	/* REST base URL: NULL means https://api.github.com for GitHub; required for Gitea
@@ -54,6 +58,9 @@ typedef struct mc_forge_options {
 	 * May be NULL. Called on the thread using the handle. */
 	void (*observe)(void *data, const char *forge, int http_status, long remaining);
 	void *observe_data;
+	/* Waiting between retries; NULL sleeps (nanosleep). */
+	mc_forge_sleep_fn sleep_fn;
+	void *sleep_ctx;
 } mc_forge_options;
 
 /* A pull request as the bot sees it. */

@@ -1,0 +1,60 @@
+/*
+ * What the GitHub and Gitea drivers share, for github.c and gitea.c only. Gitea's
+ * /api/v1 copies GitHub's shapes for pull requests, issue comments, statuses and
+ * reactions, so one implementation serves both; a flavour says where they differ
+ * (how the token is sent, how open PRs are listed and paged, what a permission
+ * answer means).
+ */
+#ifndef MC_ADAPTERS_FORGE_REST_H
+#define MC_ADAPTERS_FORGE_REST_H
+#include <json-c/json.h>
+
+#include "adapters/forge/forge_driver.h"
+#include "adapters/forge/http.h"
+#include "adapters/forge/jwt.h"
+#include "util/strbuf.h"
+
+typedef struct mc_rest mc_rest;
+
+typedef struct mc_rest_flavour {
+	const char *name;             /* "github", "gitea" */
+	const char *default_api_url;  /* NULL: api_url is required */
+	const char *accept;
+	const char *api_version;      /* X-GitHub-Api-Version or NULL */
+	const char *auth_scheme;      /* "Bearer", "token" */
+	int supports_app;             /* GitHub App authentication */
+	/* GET path (after /repos/o/r) of page 1 of open PRs, most recently updated first. */
+	const char *list_prs_query;
+	int list_prs_page_size;
+	int paged_by_number;          /* no Link header: ask &page=N until a short page */
+	/* The permission a collaborator answer grants ("admin" … "none"), or NULL. */
+	const char *(*permission_of)(struct json_object *answer);
+} mc_rest_flavour;
+
+int mc_rest_open(void **state, const mc_forge_options *opt, mc_forge_stats *stats,
+		 const mc_rest_flavour *flavour);
+void mc_rest_close(void *state);
+int mc_rest_list_open_prs(void *state, const char *repo, const char *since, mc_forge_pr **prs,
+			  size_t *n, int *not_modified);
+int mc_rest_get_pr(void *state, mc_forge_pr *out, const char *repo, int64_t number);
+int mc_rest_upsert_sticky_comment(void *state, const char *repo, int64_t number,
+				  const char *marker, const char *body, int *changed,
+				  int64_t *comment_id);
+int mc_rest_comment(void *state, const char *repo, int64_t number, const char *body,
+		    int64_t *comment_id);
+int mc_rest_set_status(void *state, const char *repo, const char *sha, const char *context,
+		       const char *state_name, const char *description, const char *target_url);
+int mc_rest_react(void *state, const char *repo, int64_t comment_id, const char *content);
+int mc_rest_permission(void *state, char **permission, const char *repo, const char *user);
+
+/* Pure pieces, exposed for the tests. */
+
+/* 0 when repo is "owner/name" with only letters, digits, '.', '_' and '-' in each
+ * part (1 to 100 characters, neither "." nor ".."); MC_EINVAL otherwise. */
+int mc_rest_check_repo(const char *repo);
+/* Percent-encode everything but RFC 3986's unreserved characters. */
+void mc_rest_escape(mc_strbuf *sb, const char *s);
+/* Parse one pull request object (GitHub and Gitea shapes). */
+int mc_rest_parse_pr(mc_forge_pr *out, struct json_object *obj, const char *repo);
+
+#endif
