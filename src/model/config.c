@@ -41,6 +41,29 @@ static void list_free(mc_string_list *list)
 	list->n = 0;
 }
 
+static void budgets_free(mc_budget_list *b)
+{
+	size_t i;
+	for (i = 0; i < b->n; i++)
+		free(b->names[i]);
+	free(b->names);
+	free(b->amounts);
+	memset(b, 0, sizeof *b);
+}
+
+static void plan_free(mc_config *cfg)
+{
+	size_t i;
+	budgets_free(&cfg->plan_budgets);
+	for (i = 0; i < cfg->plan_ntrains; i++) {
+		free(cfg->plan_trains[i].name);
+		budgets_free(&cfg->plan_trains[i].budgets);
+	}
+	free(cfg->plan_trains);
+	cfg->plan_trains = NULL;
+	cfg->plan_ntrains = 0;
+}
+
 void mc_config_defaults(mc_config *cfg)
 {
 	static const char *const fix_labels[] = { "bug", "fix", "defect" };
@@ -79,6 +102,7 @@ void mc_config_free(mc_config *cfg)
 	free(cfg->evidence_signing_key);
 	cfg->evidence_signing_key = NULL;
 	list_free(&cfg->evidence_pinned_keys);
+	plan_free(cfg);
 }
 
 /* Re-raise the current error as MC_ECONFIG, keeping its message. */
@@ -154,6 +178,56 @@ static void take_optional_string(char **field, struct json_object *section, cons
 	*field = v ? mc_xstrdup(json_object_get_string(v)) : NULL;
 }
 
+/* A budgets object, already schema-checked (numbers >= 0); the names are checked here
+ * because the schema language maestro implements has no propertyNames. */
+static int take_budgets(mc_budget_list *b, struct json_object *obj, const char *origin,
+			const char *where)
+{
+	size_t n = obj ? (size_t)json_object_object_length(obj) : 0;
+	if (n > MC_CONFIG_MAX_BUDGETS)
+		return mc_error_set(MC_ECONFIG, "%s: %s: %zu budget dimensions, at most %d", origin,
+				    where, n, MC_CONFIG_MAX_BUDGETS);
+	b->names = mc_xcalloc(n ? n : 1, sizeof *b->names);
+	b->amounts = mc_xcalloc(n ? n : 1, sizeof *b->amounts);
+	if (!obj)
+		return 0;
+	json_object_object_foreach(obj, key, val) {
+		if (!*key || strlen(key) > MC_CONFIG_BUDGET_NAME_MAX)
+			return mc_error_set(MC_ECONFIG, "%s: %s: a budget dimension name must have 1 to %d "
+					    "characters", origin, where, MC_CONFIG_BUDGET_NAME_MAX);
+		b->names[b->n] = mc_xstrdup(key);
+		b->amounts[b->n++] = positive_zero(json_object_get_double(val));
+	}
+	return 0;
+}
+
+static int take_plan(mc_config *cfg, struct json_object *plan, const char *origin)
+{
+	struct json_object *trains = mc_json_get(plan, "trains");
+	char where[96];
+	size_t i, j, n = trains ? json_object_array_length(trains) : 0;
+	int rc;
+
+	budgets_free(&cfg->plan_budgets);
+	if ((rc = take_budgets(&cfg->plan_budgets, mc_json_get(plan, "budgets"), origin,
+			       "/plan/budgets")) != 0)
+		return rc;
+	cfg->plan_trains = mc_xcalloc(n ? n : 1, sizeof *cfg->plan_trains);
+	for (i = 0; i < n; i++) {
+		struct json_object *t = json_object_array_get_idx(trains, i);
+		mc_config_train *train = &cfg->plan_trains[cfg->plan_ntrains++];
+		train->name = mc_xstrdup(mc_json_get_string(t, "name", ""));
+		snprintf(where, sizeof where, "/plan/trains/%zu/budgets", i);
+		if ((rc = take_budgets(&train->budgets, mc_json_get(t, "budgets"), origin, where)) != 0)
+			return rc;
+		for (j = 0; j < i; j++)
+			if (!strcmp(cfg->plan_trains[j].name, train->name))
+				return mc_error_set(MC_ECONFIG, "%s: /plan/trains/%zu/name: train '%s' "
+						    "is given twice", origin, i, train->name);
+	}
+	return 0;
+}
+
 static void fill(mc_config *cfg, struct json_object *doc)
 {
 	struct json_object *value = mc_json_get(doc, "value"), *cost = mc_json_get(doc, "cost");
@@ -207,8 +281,11 @@ int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *or
 	}
 	mc_config_defaults(cfg);
 	fill(cfg, doc);
+	rc = take_plan(cfg, mc_json_get(doc, "plan"), origin);
 	json_object_put(doc);
-	return 0;
+	if (rc)
+		mc_config_free(cfg);
+	return rc;
 }
 
 /* A JSON number printed in its shortest round-tripping form ("0.008", not
@@ -239,6 +316,30 @@ static struct json_object *new_list(const mc_string_list *list)
 	for (i = 0; i < list->n; i++)
 		json_object_array_add(arr, json_object_new_string(list->items[i]));
 	return arr;
+}
+
+static struct json_object *budgets_to_json(const mc_budget_list *b)
+{
+	struct json_object *o = json_object_new_object();
+	size_t i;
+	for (i = 0; i < b->n; i++)
+		json_object_object_add(o, b->names[i], new_number(b->amounts[i]));
+	return o;
+}
+
+static struct json_object *plan_to_json(const mc_config *cfg)
+{
+	struct json_object *plan = json_object_new_object(), *trains = json_object_new_array();
+	size_t i;
+	json_object_object_add(plan, "budgets", budgets_to_json(&cfg->plan_budgets));
+	for (i = 0; i < cfg->plan_ntrains; i++) {
+		struct json_object *t = json_object_new_object();
+		mc_json_set_string(t, "name", cfg->plan_trains[i].name);
+		json_object_object_add(t, "budgets", budgets_to_json(&cfg->plan_trains[i].budgets));
+		json_object_array_add(trains, t);
+	}
+	json_object_object_add(plan, "trains", trains);
+	return plan;
 }
 
 struct json_object *mc_config_to_json(const mc_config *cfg)
@@ -276,5 +377,6 @@ struct json_object *mc_config_to_json(const mc_config *cfg)
 	json_object_object_add(evidence, "pinned_keys", new_list(&cfg->evidence_pinned_keys));
 	mc_json_set_bool(evidence, "record", cfg->evidence_record);
 	json_object_object_add(root, "evidence", evidence);
+	json_object_object_add(root, "plan", plan_to_json(cfg));
 	return root;
 }
