@@ -201,6 +201,34 @@ static int take_budgets(mc_budget_list *b, struct json_object *obj, const char *
 	return 0;
 }
 
+static int has_budget(const mc_budget_list *b, const char *name)
+{
+	size_t i;
+	for (i = 0; i < b->n; i++)
+		if (!strcmp(b->names[i], name))
+			return 1;
+	return 0;
+}
+
+/* Every train budgets the same dimensions: a dimension one train left out would
+ * otherwise have to mean "no limit" or "nothing", and either guess surprises. */
+static int same_dimensions(const mc_config *cfg, size_t i, const char *origin)
+{
+	const mc_budget_list *first = &cfg->plan_trains[0].budgets, *b = &cfg->plan_trains[i].budgets;
+	size_t d;
+	for (d = 0; d < first->n; d++)
+		if (!has_budget(b, first->names[d]))
+			return mc_error_set(MC_ECONFIG, "%s: /plan/trains/%zu/budgets: no budget for '%s' "
+					    "(every train budgets the same dimensions)", origin, i,
+					    first->names[d]);
+	for (d = 0; d < b->n; d++)
+		if (!has_budget(first, b->names[d]))
+			return mc_error_set(MC_ECONFIG, "%s: /plan/trains/%zu/budgets: '%s' is not budgeted "
+					    "by train 0 (every train budgets the same dimensions)", origin, i,
+					    b->names[d]);
+	return 0;
+}
+
 static int take_plan(mc_config *cfg, struct json_object *plan, const char *origin)
 {
 	struct json_object *trains = mc_json_get(plan, "trains");
@@ -219,6 +247,8 @@ static int take_plan(mc_config *cfg, struct json_object *plan, const char *origi
 		train->name = mc_xstrdup(mc_json_get_string(t, "name", ""));
 		snprintf(where, sizeof where, "/plan/trains/%zu/budgets", i);
 		if ((rc = take_budgets(&train->budgets, mc_json_get(t, "budgets"), origin, where)) != 0)
+			return rc;
+		if (i > 0 && (rc = same_dimensions(cfg, i, origin)) != 0)
 			return rc;
 		for (j = 0; j < i; j++)
 			if (!strcmp(cfg->plan_trains[j].name, train->name))

@@ -337,19 +337,19 @@ START_TEST(plan_budgets_and_trains)
 	ck_assert_uint_eq(cfg.plan_ntrains, 0);
 	mc_config_free(&cfg);
 	ck_assert_int_eq(parse(&cfg, "{\"plan\":{\"budgets\":{\"usd\":50,\"ci\":600},"
-				     "\"trains\":[{\"name\":\"w1\",\"budgets\":{\"usd\":20}},"
-				     "{\"name\":\"w2\",\"budgets\":{\"usd\":30,\"ci\":0}}]}}"), 0);
+				     "\"trains\":[{\"name\":\"w1\",\"budgets\":{\"usd\":20,\"ci\":1}},"
+				     "{\"name\":\"w2\",\"budgets\":{\"ci\":0,\"usd\":30}}]}}"), 0);
 	ck_assert_uint_eq(cfg.plan_budgets.n, 2);
 	ck_assert_str_eq(cfg.plan_budgets.names[0], "usd");
 	ck_assert_double_eq(cfg.plan_budgets.amounts[1], 600);
 	ck_assert_uint_eq(cfg.plan_ntrains, 2);
 	ck_assert_str_eq(cfg.plan_trains[1].name, "w2");
 	ck_assert_uint_eq(cfg.plan_trains[1].budgets.n, 2);
-	ck_assert_double_eq(cfg.plan_trains[1].budgets.amounts[0], 30);
+	ck_assert_double_eq(cfg.plan_trains[1].budgets.amounts[1], 30);
 	j = mc_config_to_json(&cfg);
 	ck_assert_str_eq(mc_json_dump(mc_json_get(j, "plan"), 0),
 			 "{\"budgets\":{\"usd\":50,\"ci\":600},\"trains\":[{\"name\":\"w1\",\"budgets\":"
-			 "{\"usd\":20}},{\"name\":\"w2\",\"budgets\":{\"usd\":30,\"ci\":0}}]}");
+			 "{\"usd\":20,\"ci\":1}},{\"name\":\"w2\",\"budgets\":{\"ci\":0,\"usd\":30}}]}");
 	json_object_put(j);
 	mc_config_free(&cfg);
 
@@ -358,6 +358,10 @@ START_TEST(plan_budgets_and_trains)
 	expect_error("{\"plan\":{\"trains\":[{\"name\":\"a\",\"budgets\":{}},"
 		     "{\"name\":\"a\",\"budgets\":{}}]}}",
 		     ORIGIN ": /plan/trains/1/name: train 'a' is given twice");
+	expect_error("{\"plan\":{\"trains\":[{\"name\":\"a\",\"budgets\":{\"usd\":1}},"
+		     "{\"name\":\"b\",\"budgets\":{\"ci\":1}}]}}",
+		     ORIGIN ": /plan/trains/1/budgets: no budget for 'usd' (every train budgets the "
+		     "same dimensions)");
 	expect_error("{\"plan\":{\"trains\":[{\"budgets\":{}}]}}",
 		     ORIGIN ": /plan/trains/0: missing required key 'name'");
 	at = snprintf(big, sizeof big, "{\"plan\":{\"budgets\":{");
