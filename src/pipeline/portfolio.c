@@ -161,7 +161,7 @@ static int make_trains(mc_train **out, const mc_config *cfg)
 			for (e = 0; e < have->n; e++)
 				if (!strcmp(have->names[e], dims->names[d]))
 					b[d] = have->amounts[e];
-		rc = mc_train_add_window(*out, cfg->plan_ntrains ? cfg->plan_trains[w].name : "plan", b);
+		rc = mc_train_add_window(*out, cfg->plan_ntrains ? cfg->plan_trains[w].name : "plan.budgets", b);
 	}
 	free(b);
 	return rc;
