@@ -54,6 +54,21 @@ review_json "review low again" low
 [ "$(jq -c '.plan | [.rank, .selected]' <<<"$out")" = '[2,false]' ] || fail "low again: $(jq -c .plan <<<"$out")"
 jq -r .plan.reason <<<"$out" | grep -q "high" || fail "reason does not name high: $(jq -r .plan.reason <<<"$out")"
 
+# --- a change larger than the whole budget: left out, saying so, displacing nothing
+git -C "$repo" checkout -q -b huge main
+echo "huge" >"$repo/huge.c"
+commit_all "$repo" "Huge change
+
+Maestro-Value: 90000
+Maestro-LLM-USD: 10"
+git -C "$repo" checkout -q main
+review_json "review huge" huge
+[ "$(jq -c '.plan | [.rank, .selected, (.displaced | length), .budgets[0].share]' <<<"$out")" = '[1,false,0,2]' ] ||
+	fail "huge: $(jq -c .plan <<<"$out")"
+jq -r .plan.reason <<<"$out" | grep -q "larger than any train's usd budget (needs 10, largest is 5)" ||
+	fail "huge's reason: $(jq -r .plan.reason <<<"$out")"
+expect_exit 0 "close huge" "$MAESTRO" portfolio close huge -C "$repo"
+
 # --- a priority override shows on the card, with who and why
 expect_exit 0 "raise low" "$MAESTRO" priority raise low -C "$repo" --reason "customer escalation"
 expect_exit 0 "review low as markdown" "$MAESTRO" review -C "$repo" --no-record main..low
