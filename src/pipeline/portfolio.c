@@ -17,6 +17,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/strbuf.h"
 
 /* The head side of a range as given: after ".." or "...", "HEAD" when that is empty or
  * the range is a single revision (R means R..HEAD). */
@@ -36,6 +37,13 @@ char *mc_portfolio_local_id(mc_repo *repo, const char *range_spec, const char *h
 	free(head);
 	/* Not a branch (or HEAD unreadable): the commit itself is the item. */
 	return rc == 0 ? branch : mc_xstrdup(head_oid);
+}
+
+char *mc_portfolio_pr_id(const char *repository, unsigned long number)
+{
+	mc_strbuf sb = MC_STRBUF_INIT;
+	mc_strbuf_printf(&sb, "%s#%lu", repository, number);
+	return mc_strbuf_detach(&sb);
 }
 
 static void copy_oid(char out[41], struct json_object *subject, const char *key)

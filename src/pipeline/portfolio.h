@@ -31,6 +31,15 @@
 char *mc_portfolio_local_id(mc_repo *repo, const char *range_spec, const char *head_oid);
 
 /*
+ * The work item id of a forge's pull request: "owner/repo#123" (free() it). A daemon
+ * refreshes the item with mc_portfolio_refresh under this id after each review of the
+ * PR's head (the card's subject carries the repository and head commit), adds the
+ * card's plan with mc_portfolio_plan_for_card, and closes it (mc_portfolio_close) when
+ * the PR is merged or closed.
+ */
+char *mc_portfolio_pr_id(const char *repository, unsigned long number);
+
+/*
  * Store the work item a Decision Card describes under id: title, head, base and
  * repository from subject, components, value and expected value from roi, risk from
  * risk.probability, and the costs llm_usd ("usd") and ci_minutes ("ci").
