@@ -234,3 +234,72 @@ struct json_object *mc_card_build(const mc_card_input *in)
 	mc_utf8_escape_json(card);
 	return card;
 }
+
+/* "raised", "dropped" or "set", from the priorities before and after. */
+static const char *override_action(int before, int after)
+{
+	if (after == before + 1)
+		return "raised";
+	return after == before - 1 ? "dropped" : "set";
+}
+
+static struct json_object *build_override(const mc_card_override *o)
+{
+	struct json_object *j = json_object_new_object();
+	char when[MC_TIME_ISO_LEN];
+	mc_time_iso8601(when, o->at, -1);
+	mc_json_set_string(j, "action", override_action(o->before, o->after));
+	mc_json_set_string(j, "who", o->who);
+	mc_json_set_string(j, "reason", o->reason);
+	mc_json_set_string(j, "at", when);
+	mc_json_set_int(j, "before", o->before);
+	mc_json_set_int(j, "after", o->after);
+	return j;
+}
+
+static struct json_object *build_share(const mc_card_share *s)
+{
+	struct json_object *j = json_object_new_object();
+	mc_json_set_string(j, "dimension", s->dimension);
+	mc_json_set_double(j, "cost", s->cost);
+	mc_json_set_double(j, "budget", s->budget);
+	mc_json_set_double(j, "share", s->budget > 0 ? s->cost / s->budget : 0);
+	return j;
+}
+
+void mc_card_add_plan(struct json_object *card, const mc_card_plan *in)
+{
+	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
+	size_t i;
+
+	mc_json_set_string(o, "item", in->item);
+	mc_json_set_int(o, "rank", (long long)in->rank);
+	mc_json_set_int(o, "of", (long long)in->of);
+	mc_json_set_int(o, "priority", in->priority);
+	for (i = 0; i < in->noverrides; i++)
+		json_object_array_add(list, build_override(&in->overrides[i]));
+	json_object_object_add(o, "overrides", list);
+	mc_json_set_bool(o, "planned", in->planned);
+	if (in->planned) {
+		mc_json_set_bool(o, "selected", in->selected);
+		if (in->trains && in->selected)
+			mc_json_set_string(o, "train", in->train);
+		list = json_object_new_array();
+		for (i = 0; i < in->nshares; i++)
+			json_object_array_add(list, build_share(&in->shares[i]));
+		json_object_object_add(o, "budgets", list);
+		list = json_object_new_array();
+		for (i = 0; i < in->ndisplaced; i++) {
+			struct json_object *d = json_object_new_object();
+			mc_json_set_string(d, "id", in->displaced[i].id);
+			mc_json_set_double(d, "expected_value_usd", in->displaced[i].expected_value_usd);
+			json_object_array_add(list, d);
+		}
+		json_object_object_add(o, "displaced", list);
+		if (!in->selected)
+			mc_json_set_string(o, "reason", in->reason ? in->reason : "not selected");
+		mc_json_set_double(o, "gap", in->gap);
+	}
+	mc_utf8_escape_json(o);
+	json_object_object_add(card, "plan", o);
+}

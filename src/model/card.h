@@ -54,4 +54,43 @@ typedef struct mc_card_input {
 /* Build the card document. The caller owns the result (json_object_put). */
 struct json_object *mc_card_build(const mc_card_input *in);
 
+/* The card's optional plan section: where the change stands in the repository's
+ * portfolio (pipeline/portfolio.c fills it after the review stored the change). */
+typedef struct mc_card_override {
+	const char *who, *reason;
+	time_t at;
+	int before, after;
+} mc_card_override;
+
+typedef struct mc_card_share {
+	const char *dimension;
+	double cost, budget;           /* share = cost / budget (0 when the budget is 0) */
+} mc_card_share;
+
+typedef struct mc_card_displaced {
+	const char *id;
+	double expected_value_usd;
+} mc_card_displaced;
+
+typedef struct mc_card_plan {
+	const char *item;              /* the work item id */
+	size_t rank, of;               /* by expected value among the open items */
+	int priority;
+	const mc_card_override *overrides; /* oldest first */
+	size_t noverrides;
+	int planned;                   /* budgets are configured: the fields below are set */
+	int trains;                    /* planned as release trains (train names the item's) */
+	int selected;
+	const char *train;             /* the train it ships in, when selected with trains */
+	const mc_card_share *shares;   /* its cost against the budget it was planned under */
+	size_t nshares;
+	const mc_card_displaced *displaced; /* selected without it, left out with it */
+	size_t ndisplaced;
+	const char *reason;            /* why it was left out (when not selected) */
+	double gap;                    /* the plan's gap bound (worst over the trains) */
+} mc_card_plan;
+
+/* Add the plan section ("plan") to a card built by mc_card_build. */
+void mc_card_add_plan(struct json_object *card, const mc_card_plan *in);
+
 #endif

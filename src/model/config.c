@@ -41,6 +41,29 @@ static void list_free(mc_string_list *list)
 	list->n = 0;
 }
 
+static void budgets_free(mc_budget_list *b)
+{
+	size_t i;
+	for (i = 0; i < b->n; i++)
+		free(b->names[i]);
+	free(b->names);
+	free(b->amounts);
+	memset(b, 0, sizeof *b);
+}
+
+static void plan_free(mc_config *cfg)
+{
+	size_t i;
+	budgets_free(&cfg->plan_budgets);
+	for (i = 0; i < cfg->plan_ntrains; i++) {
+		free(cfg->plan_trains[i].name);
+		budgets_free(&cfg->plan_trains[i].budgets);
+	}
+	free(cfg->plan_trains);
+	cfg->plan_trains = NULL;
+	cfg->plan_ntrains = 0;
+}
+
 void mc_config_defaults(mc_config *cfg)
 {
 	static const char *const fix_labels[] = { "bug", "fix", "defect" };
@@ -90,6 +113,7 @@ void mc_config_free(mc_config *cfg)
 	list_free(&cfg->evidence_pinned_keys);
 	list_free(&cfg->canary_build);
 	list_free(&cfg->canary_run);
+	plan_free(cfg);
 }
 
 /* Re-raise the current error as MC_ECONFIG, keeping its message. */
@@ -179,6 +203,86 @@ static void fill_canary(mc_config *cfg, struct json_object *canary)
 	take_count(&cfg->canary_limits.output_kb, limits, "output_kb");
 }
 
+/* A budgets object, already schema-checked (numbers >= 0); the names are checked here
+ * because the schema language maestro implements has no propertyNames. */
+static int take_budgets(mc_budget_list *b, struct json_object *obj, const char *origin,
+			const char *where)
+{
+	size_t n = obj ? (size_t)json_object_object_length(obj) : 0;
+	if (n > MC_CONFIG_MAX_BUDGETS)
+		return mc_error_set(MC_ECONFIG, "%s: %s: %zu budget dimensions, at most %d", origin,
+				    where, n, MC_CONFIG_MAX_BUDGETS);
+	b->names = mc_xcalloc(n ? n : 1, sizeof *b->names);
+	b->amounts = mc_xcalloc(n ? n : 1, sizeof *b->amounts);
+	if (!obj)
+		return 0;
+	json_object_object_foreach(obj, key, val) {
+		if (!*key || strlen(key) > MC_CONFIG_BUDGET_NAME_MAX)
+			return mc_error_set(MC_ECONFIG, "%s: %s: a budget dimension name must have 1 to %d "
+					    "characters", origin, where, MC_CONFIG_BUDGET_NAME_MAX);
+		b->names[b->n] = mc_xstrdup(key);
+		b->amounts[b->n++] = positive_zero(json_object_get_double(val));
+	}
+	return 0;
+}
+
+static int has_budget(const mc_budget_list *b, const char *name)
+{
+	size_t i;
+	for (i = 0; i < b->n; i++)
+		if (!strcmp(b->names[i], name))
+			return 1;
+	return 0;
+}
+
+/* Every train budgets the same dimensions: a dimension one train left out would
+ * otherwise have to mean "no limit" or "nothing", and either guess surprises. */
+static int same_dimensions(const mc_config *cfg, size_t i, const char *origin)
+{
+	const mc_budget_list *first = &cfg->plan_trains[0].budgets, *b = &cfg->plan_trains[i].budgets;
+	size_t d;
+	for (d = 0; d < first->n; d++)
+		if (!has_budget(b, first->names[d]))
+			return mc_error_set(MC_ECONFIG, "%s: /plan/trains/%zu/budgets: no budget for '%s' "
+					    "(every train budgets the same dimensions)", origin, i,
+					    first->names[d]);
+	for (d = 0; d < b->n; d++)
+		if (!has_budget(first, b->names[d]))
+			return mc_error_set(MC_ECONFIG, "%s: /plan/trains/%zu/budgets: '%s' is not budgeted "
+					    "by train 0 (every train budgets the same dimensions)", origin, i,
+					    b->names[d]);
+	return 0;
+}
+
+static int take_plan(mc_config *cfg, struct json_object *plan, const char *origin)
+{
+	struct json_object *trains = mc_json_get(plan, "trains");
+	char where[96];
+	size_t i, j, n = trains ? json_object_array_length(trains) : 0;
+	int rc;
+
+	budgets_free(&cfg->plan_budgets);
+	if ((rc = take_budgets(&cfg->plan_budgets, mc_json_get(plan, "budgets"), origin,
+			       "/plan/budgets")) != 0)
+		return rc;
+	cfg->plan_trains = mc_xcalloc(n ? n : 1, sizeof *cfg->plan_trains);
+	for (i = 0; i < n; i++) {
+		struct json_object *t = json_object_array_get_idx(trains, i);
+		mc_config_train *train = &cfg->plan_trains[cfg->plan_ntrains++];
+		train->name = mc_xstrdup(mc_json_get_string(t, "name", ""));
+		snprintf(where, sizeof where, "/plan/trains/%zu/budgets", i);
+		if ((rc = take_budgets(&train->budgets, mc_json_get(t, "budgets"), origin, where)) != 0)
+			return rc;
+		if (i > 0 && (rc = same_dimensions(cfg, i, origin)) != 0)
+			return rc;
+		for (j = 0; j < i; j++)
+			if (!strcmp(cfg->plan_trains[j].name, train->name))
+				return mc_error_set(MC_ECONFIG, "%s: /plan/trains/%zu/name: train '%s' "
+						    "is given twice", origin, i, train->name);
+	}
+	return 0;
+}
+
 static void fill(mc_config *cfg, struct json_object *doc)
 {
 	struct json_object *value = mc_json_get(doc, "value"), *cost = mc_json_get(doc, "cost");
@@ -233,8 +337,11 @@ int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *or
 	}
 	mc_config_defaults(cfg);
 	fill(cfg, doc);
+	rc = take_plan(cfg, mc_json_get(doc, "plan"), origin);
 	json_object_put(doc);
-	return 0;
+	if (rc)
+		mc_config_free(cfg);
+	return rc;
 }
 
 /* A JSON number printed in its shortest round-tripping form ("0.008", not
@@ -283,6 +390,30 @@ static struct json_object *canary_to_json(const mc_config *cfg)
 	return canary;
 }
 
+static struct json_object *budgets_to_json(const mc_budget_list *b)
+{
+	struct json_object *o = json_object_new_object();
+	size_t i;
+	for (i = 0; i < b->n; i++)
+		json_object_object_add(o, b->names[i], new_number(b->amounts[i]));
+	return o;
+}
+
+static struct json_object *plan_to_json(const mc_config *cfg)
+{
+	struct json_object *plan = json_object_new_object(), *trains = json_object_new_array();
+	size_t i;
+	json_object_object_add(plan, "budgets", budgets_to_json(&cfg->plan_budgets));
+	for (i = 0; i < cfg->plan_ntrains; i++) {
+		struct json_object *t = json_object_new_object();
+		mc_json_set_string(t, "name", cfg->plan_trains[i].name);
+		json_object_object_add(t, "budgets", budgets_to_json(&cfg->plan_trains[i].budgets));
+		json_object_array_add(trains, t);
+	}
+	json_object_object_add(plan, "trains", trains);
+	return plan;
+}
+
 struct json_object *mc_config_to_json(const mc_config *cfg)
 {
 	struct json_object *root = json_object_new_object();
@@ -319,5 +450,6 @@ struct json_object *mc_config_to_json(const mc_config *cfg)
 	mc_json_set_bool(evidence, "record", cfg->evidence_record);
 	json_object_object_add(root, "evidence", evidence);
 	json_object_object_add(root, "canary", canary_to_json(cfg));
+	json_object_object_add(root, "plan", plan_to_json(cfg));
 	return root;
 }

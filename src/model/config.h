@@ -17,6 +17,22 @@ typedef struct mc_string_list {
 	size_t n;
 } mc_string_list;
 
+/* Budgets by dimension name ("usd", "ci", a team's own), in the file's order. */
+typedef struct mc_budget_list {
+	char **names;
+	double *amounts;
+	size_t n;
+} mc_budget_list;
+
+typedef struct mc_config_train {
+	char *name;
+	mc_budget_list budgets;
+} mc_config_train;
+
+/* At most this many budget dimensions in plan.budgets or one train's budgets. */
+#define MC_CONFIG_MAX_BUDGETS 16
+#define MC_CONFIG_BUDGET_NAME_MAX 64
+
 typedef struct mc_config {
 	/* value.*: what a change is worth, in US dollars */
 	double value_defect_usd;       /* each defect a change fixes (Fixes: trailer, fix label) */
@@ -51,6 +67,10 @@ typedef struct mc_config {
 	struct mc_canary_limits {
 		int cpu_s, memory_mb, processes, file_mb, output_kb;
 	} canary_limits;
+	/* plan.*: the budgets a review plans the portfolio under for its card */
+	mc_budget_list plan_budgets;       /* one plan; empty: none (unless trains) */
+	mc_config_train *plan_trains;      /* release trains in order; replace plan_budgets */
+	size_t plan_ntrains;
 } mc_config;
 
 /* Fill cfg with the documented defaults. */

@@ -12,6 +12,7 @@
 
 #include "adapters/git/repo.h"
 #include "adapters/store/portfolio.h"
+#include "model/config.h"
 #include "model/knapsack.h"
 
 /* The budget dimensions a review measures: LLM dollars and CI minutes. */
@@ -28,6 +29,15 @@
  * branch), else head_oid. free() it.
  */
 char *mc_portfolio_local_id(mc_repo *repo, const char *range_spec, const char *head_oid);
+
+/*
+ * The work item id of a forge's pull request: "owner/repo#123" (free() it). A daemon
+ * refreshes the item with mc_portfolio_refresh under this id after each review of the
+ * PR's head (the card's subject carries the repository and head commit), adds the
+ * card's plan with mc_portfolio_plan_for_card, and closes it (mc_portfolio_close) when
+ * the PR is merged or closed.
+ */
+char *mc_portfolio_pr_id(const char *repository, unsigned long number);
 
 /*
  * Store the work item a Decision Card describes under id: title, head, base and
@@ -57,5 +67,22 @@ double mc_portfolio_weight(int priority);
  * *nadded (may be NULL) receives how many were added.
  */
 int mc_portfolio_items(mc_knapsack *k, mc_store *store, size_t *nadded);
+
+/* Displaced items a card lists at most; the solver's time limit per plan for a card. */
+#define MC_PORTFOLIO_CARD_DISPLACED_MAX 10
+#define MC_PORTFOLIO_CARD_TIME_LIMIT 0.2
+
+/*
+ * The Decision Card's plan section for work item id, added to card as "plan"
+ * (model/card.h): its rank by expected value among the open items and its priority
+ * overrides; with plan.budgets or plan.trains in cfg, the open portfolio planned under
+ * them (as `maestro plan` would: one train for plan.budgets), whether the item was
+ * selected and in which train, its share of each budget, what it displaced (the items
+ * a second plan without it selects that the plan with it leaves out) or why it was
+ * left out. With no budgets and no overrides nothing is added (0). MC_ENOTFOUND when
+ * the item is not in the portfolio; other errors from the store or the planner.
+ */
+int mc_portfolio_plan_for_card(struct json_object *card, mc_store *store, const mc_config *cfg,
+			       const char *id);
 
 #endif

@@ -262,7 +262,8 @@ static int record_card(struct run *r, mc_review *out)
 }
 
 /* The change is a work item of the portfolio, kept in the history cache's file. Like
- * the cache it is a convenience: when it cannot be stored the review still stands. */
+ * the cache it is a convenience: when it cannot be stored the review still stands.
+ * Runs before the card is rendered and recorded, so the card can carry its plan. */
 static void refresh_portfolio(struct run *r, mc_review *out, time_t now)
 {
 	char *id;
@@ -281,6 +282,10 @@ static void refresh_portfolio(struct run *r, mc_review *out, time_t now)
 				 r->score.llm_usd, r->score.ci_minutes, (int64_t)now) != 0)
 		mc_log(MC_LOG_WARN, "portfolio not refreshed", "item", id, "error",
 		       mc_error_message(), NULL);
+	/* The stored item is planned with the rest of the live portfolio for the card. */
+	else if (mc_portfolio_plan_for_card(out->card, r->store, &r->cfg, id) != 0)
+		mc_log(MC_LOG_WARN, "no plan on the card", "item", id, "error", mc_error_message(),
+		       NULL);
 	free(id);
 }
 
@@ -316,9 +321,9 @@ static int run_stages(struct run *r, mc_review *out)
 	out->passed = r->verdict.passed;
 	now = r->opt->now ? r->opt->now : time(NULL);
 	out->card = build_card(r, now);
+	refresh_portfolio(r, out, now);
 	if ((rc = render_card(out)) != 0 || (rc = record_card(r, out)) != 0)
 		return rc;
-	refresh_portfolio(r, out, now);
 	return 0;
 }
 

@@ -187,4 +187,31 @@ expect_exit 0 "help documents trains" "$MAESTRO" help plan &&
 	{ printf '%s\n' "$out" | grep -q -- "--train NAME:DIM=AMOUNT" &&
 	  printf '%s\n' "$out" | grep -q '"left_out": \[{"id", "reason"' ||
 		fail "help plan does not document --train and its JSON"; }
+
+# --- bad input the issue lists, beyond the above: non-finite numbers, an item larger
+#     than every budget, 100,000 items through the command line
+printf '{"items": [{"id": "a", "value": 1e999, "costs": {"usd": 1}}]}' >"$scratch/inf.json"
+expect_exit 2 "infinite value" "$MAESTRO" plan --items "$scratch/inf.json" --budget usd=1 &&
+	expect_one_line "infinite value" "/items/0/value: number is not finite"
+printf '{"items": [{"id": "a", "value": 1, "costs": {"usd": -1e999}}]}' >"$scratch/inf.json"
+expect_exit 2 "infinite cost" "$MAESTRO" plan --items "$scratch/inf.json" --budget usd=1 &&
+	expect_one_line "infinite cost" "/items/0/costs/usd: number is not finite"
+printf '{"items": [{"id": "huge", "value": 50, "costs": {"usd": 10}}, {"id": "small", "value": 1, "costs": {"usd": 1}}]}' \
+	>"$scratch/huge.json"
+if expect_exit 0 "item larger than the budget" "$MAESTRO" plan --items "$scratch/huge.json" --budget usd=2; then
+	grep -qx "chosen: small" <<<"$out" || fail "larger item: chosen: $out"
+	grep -qx "left out: huge (over budget: usd)" <<<"$out" || fail "larger item: reason: $out"
+fi
+python3 -c '
+import json
+print(json.dumps({"items": [{"id": "i%d" % i, "value": (i * 7919) % 1000 + 1,
+                             "costs": {"usd": (i * 31) % 97 / 10, "ci": (i * 17) % 600}}
+                            for i in range(100000)]}))' >"$scratch/100k.json"
+if expect_exit 0 "100,000 items" "$MAESTRO" plan --items "$scratch/100k.json" --budget usd=10000 \
+	--budget ci=5000000 --format json; then
+	jq -e '(.plan.chosen | length) > 10000 and (.plan.chosen | length) < 100000 and
+		.plan.gap <= 0.001 and .plan.objective <= .plan.upper_bound' <<<"$out" >/dev/null ||
+		fail "100,000 items: $(jq -c '.plan | del(.chosen)' <<<"$out")"
+fi
+
 finish

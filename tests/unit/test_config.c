@@ -1,6 +1,7 @@
 /* Unit tests for model/config: defaults, parsing, error paths, and schema/default agreement. */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -315,7 +316,7 @@ START_TEST(schema_defaults_equal_struct_defaults)
 			leaves++;
 		}
 	}
-	ck_assert_int_eq(leaves, 25);
+	ck_assert_int_eq(leaves, 27);
 	ck_assert_int_eq(json_object_object_length(effective),
 			 json_object_object_length(mc_json_get(schema, "properties")));
 	json_object_put(effective);
@@ -347,6 +348,53 @@ START_TEST(canary_section_is_read)
 }
 END_TEST
 
+START_TEST(plan_budgets_and_trains)
+{
+	mc_config cfg;
+	struct json_object *j;
+	char big[2048];
+	int i, at;
+
+	ck_assert_int_eq(parse(&cfg, "{}"), 0);
+	ck_assert_uint_eq(cfg.plan_budgets.n, 0);
+	ck_assert_uint_eq(cfg.plan_ntrains, 0);
+	mc_config_free(&cfg);
+	ck_assert_int_eq(parse(&cfg, "{\"plan\":{\"budgets\":{\"usd\":50,\"ci\":600},"
+				     "\"trains\":[{\"name\":\"w1\",\"budgets\":{\"usd\":20,\"ci\":1}},"
+				     "{\"name\":\"w2\",\"budgets\":{\"ci\":0,\"usd\":30}}]}}"), 0);
+	ck_assert_uint_eq(cfg.plan_budgets.n, 2);
+	ck_assert_str_eq(cfg.plan_budgets.names[0], "usd");
+	ck_assert_double_eq(cfg.plan_budgets.amounts[1], 600);
+	ck_assert_uint_eq(cfg.plan_ntrains, 2);
+	ck_assert_str_eq(cfg.plan_trains[1].name, "w2");
+	ck_assert_uint_eq(cfg.plan_trains[1].budgets.n, 2);
+	ck_assert_double_eq(cfg.plan_trains[1].budgets.amounts[1], 30);
+	j = mc_config_to_json(&cfg);
+	ck_assert_str_eq(mc_json_dump(mc_json_get(j, "plan"), 0),
+			 "{\"budgets\":{\"usd\":50,\"ci\":600},\"trains\":[{\"name\":\"w1\",\"budgets\":"
+			 "{\"usd\":20,\"ci\":1}},{\"name\":\"w2\",\"budgets\":{\"ci\":0,\"usd\":30}}]}");
+	json_object_put(j);
+	mc_config_free(&cfg);
+
+	expect_error("{\"plan\":{\"budgets\":{\"usd\":-1}}}",
+		     ORIGIN ": /plan/budgets/usd: -1 is less than the minimum 0");
+	expect_error("{\"plan\":{\"trains\":[{\"name\":\"a\",\"budgets\":{}},"
+		     "{\"name\":\"a\",\"budgets\":{}}]}}",
+		     ORIGIN ": /plan/trains/1/name: train 'a' is given twice");
+	expect_error("{\"plan\":{\"trains\":[{\"name\":\"a\",\"budgets\":{\"usd\":1}},"
+		     "{\"name\":\"b\",\"budgets\":{\"ci\":1}}]}}",
+		     ORIGIN ": /plan/trains/1/budgets: no budget for 'usd' (every train budgets the "
+		     "same dimensions)");
+	expect_error("{\"plan\":{\"trains\":[{\"budgets\":{}}]}}",
+		     ORIGIN ": /plan/trains/0: missing required key 'name'");
+	at = snprintf(big, sizeof big, "{\"plan\":{\"budgets\":{");
+	for (i = 0; i < MC_CONFIG_MAX_BUDGETS + 1; i++)
+		at += snprintf(big + at, sizeof big - (size_t)at, "%s\"d%d\":1", i ? "," : "", i);
+	snprintf(big + at, sizeof big - (size_t)at, "}}}");
+	expect_error(big, ORIGIN ": /plan/budgets: 17 budget dimensions, at most 16");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -365,6 +413,7 @@ int main(void)
 	tcase_add_test(tc, invalid_json_names_the_byte);
 	tcase_add_test(tc, oversize_is_refused_before_parsing);
 	tcase_add_test(tc, schema_defaults_equal_struct_defaults);
+	tcase_add_test(tc, plan_budgets_and_trains);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);
 }

@@ -418,6 +418,9 @@ START_TEST(local_ids_name_the_branch_or_the_commit)
 	mc_repo *repo;
 
 	ck_assert_int_eq(mc_repo_open(&repo, dir), 0);
+	id = mc_portfolio_pr_id("octo/widgets", 123);
+	ck_assert_str_eq(id, "octo/widgets#123");
+	free(id);
 	id = mc_portfolio_local_id(repo, "main..feature", oid);
 	ck_assert_str_eq(id, "feature");
 	free(id);
