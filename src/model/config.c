@@ -65,6 +65,7 @@ void mc_config_defaults(mc_config *cfg)
 	cfg->evidence_signing_key = NULL;
 	list_set(&cfg->evidence_pinned_keys, NULL, 0);
 	cfg->evidence_record = 1;
+	mc_negotiate_policy_defaults(&cfg->negotiation);
 }
 
 void mc_config_free(mc_config *cfg)
@@ -79,6 +80,7 @@ void mc_config_free(mc_config *cfg)
 	free(cfg->evidence_signing_key);
 	cfg->evidence_signing_key = NULL;
 	list_free(&cfg->evidence_pinned_keys);
+	mc_negotiate_policy_free(&cfg->negotiation);
 }
 
 /* Re-raise the current error as MC_ECONFIG, keeping its message. */
@@ -185,6 +187,7 @@ static void fill(mc_config *cfg, struct json_object *doc)
 		take_list(&cfg->evidence_pinned_keys, evidence, "pinned_keys");
 		cfg->evidence_record = mc_json_get_bool(evidence, "record", cfg->evidence_record);
 	}
+	mc_negotiate_policy_apply(&cfg->negotiation, mc_json_get(doc, "negotiation"));
 }
 
 int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *origin)
@@ -276,5 +279,6 @@ struct json_object *mc_config_to_json(const mc_config *cfg)
 	json_object_object_add(evidence, "pinned_keys", new_list(&cfg->evidence_pinned_keys));
 	mc_json_set_bool(evidence, "record", cfg->evidence_record);
 	json_object_object_add(root, "evidence", evidence);
+	json_object_object_add(root, "negotiation", mc_negotiate_policy_to_json(&cfg->negotiation));
 	return root;
 }

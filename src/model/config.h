@@ -10,6 +10,8 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "model/negotiate.h"
+
 #define MC_CONFIG_MAX_BYTES (256 * 1024)
 
 typedef struct mc_string_list {
@@ -43,6 +45,8 @@ typedef struct mc_config {
 	char *evidence_signing_key;        /* fingerprint; NULL: git's user.signingkey */
 	mc_string_list evidence_pinned_keys; /* fingerprints verification accepts */
 	int evidence_record;               /* review records its card when it can sign */
+	/* negotiation.*: the mediator's policy and agent profiles (model/negotiate.h) */
+	mc_negotiate_policy negotiation;
 } mc_config;
 
 /* Fill cfg with the documented defaults. */
