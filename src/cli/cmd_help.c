@@ -25,8 +25,9 @@ static void print_overview(FILE *out)
 	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n"
 		     "Not built yet, so not in this binary: the forge daemon (webhooks, polling,\n"
 		     "PR comments), planning the live portfolio into release trains (maestro\n"
-		     "plan solves given item lists only), agent negotiation, counterfactual\n"
-		     "simulation and the shadow canary.\n\n%s",
+		     "plan solves given item lists only), the `/maestro offer` command and\n"
+		     "POST /v1/offers (maestro negotiate submit stores offers meanwhile),\n"
+		     "counterfactual simulation and the shadow canary.\n\n%s",
 		exit_status_text);
 }
 

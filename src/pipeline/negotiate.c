@@ -337,7 +337,7 @@ static int read_input(gathered *g, context *ctx, verifier *v, const char *path,
 {
 	struct json_object *doc = NULL, *schema = NULL, *offers, *tasks, *claims;
 	const char *stext;
-	char *text = NULL, what[64];
+	char *text = NULL, what[96];
 	size_t len, slen, i, j;
 	int rc;
 
@@ -367,8 +367,13 @@ static int read_input(gathered *g, context *ctx, verifier *v, const char *path,
 		}
 	offers = mc_json_get(doc, "offers");
 	for (i = 0; i < json_object_array_length(offers); i++) {
-		snprintf(what, sizeof what, "offers[%zu]", i);
-		if ((rc = take_offer(g, ctx, v, json_object_array_get_idx(offers, i), offer_schema,
+		struct json_object *one = json_object_array_get_idx(offers, i);
+		struct json_object *id = mc_json_get(one, "offerId");
+		if (id && json_object_is_type(id, json_type_string))
+			snprintf(what, sizeof what, "offer %.40s (offers[%zu])", json_object_get_string(id), i);
+		else
+			snprintf(what, sizeof what, "offer offers[%zu]", i);
+		if ((rc = take_offer(g, ctx, v, one, offer_schema,
 				     what)) != 0)
 			return rc;
 	}
@@ -756,6 +761,18 @@ out:
 	if (penalty)
 		json_object_put(penalty);
 	free(body);
+	close_context(&ctx);
+	return rc;
+}
+
+int mc_negotiate_submit_as_configured(const mc_negotiate_options *opt, const char *text,
+				      size_t len, char offer_id[MC_AGENT_ID_MAX + 1], int *duplicate)
+{
+	context ctx;
+	int rc = open_context(&ctx, opt);
+	if (!rc)
+		rc = mc_negotiate_submit(ctx.store, &ctx.policy, opt->gnupghome, text, len, ctx.now,
+					 offer_id, duplicate);
 	close_context(&ctx);
 	return rc;
 }

@@ -50,6 +50,12 @@ typedef struct mc_negotiate_outcome {
 	char *note;                   /* what happened to the evidence */
 } mc_negotiate_outcome;
 
+/* mc_negotiate_submit with the store and policy opt names (the repository's, or
+ * --state and --policy), as the CLI's `negotiate submit` does it. */
+int mc_negotiate_submit_as_configured(const mc_negotiate_options *opt, const char *text,
+				      size_t len, char offer_id[MC_AGENT_ID_MAX + 1],
+				      int *duplicate);
+
 int mc_negotiate_pipeline_run(mc_negotiate_outcome *out, const mc_negotiate_options *opt);
 void mc_negotiate_outcome_free(mc_negotiate_outcome *out);
 
