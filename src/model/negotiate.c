@@ -68,13 +68,16 @@ int mc_offer_schema(struct json_object **out)
 static int parse_time(int64_t *out, const char *s)
 {
 	struct tm tm;
-	char *end;
+	char *end, again[MC_TIME_ISO_LEN];
 	memset(&tm, 0, sizeof tm);
 	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (!end || *end)
 		return -1;
 	*out = (int64_t)timegm(&tm);
-	return 0;
+	/* Before 1970 is no expiry anyone means, and 2026-02-31 is not a date: refuse
+	 * both rather than sign and compare a normalised time the agent never wrote. */
+	mc_time_iso8601(again, (time_t)*out, -1);
+	return *out < 0 || strcmp(again, s) ? -1 : 0;
 }
 
 static void copy_id(char *dst, size_t cap, const char *src)
