@@ -27,6 +27,7 @@
 #include "util/json.h"
 #include "util/jsonschema.h"
 #include "util/strbuf.h"
+#include "util/strmap.h"
 #include "util/time.h"
 
 /* Shrinkage of the error estimates: after n contracts, n / (n + PRIOR_N) of the
@@ -512,6 +513,7 @@ typedef struct mediator {
 	candidate *cands;
 	size_t ncands;
 	size_t *parent;               /* union-find over candidates */
+	mc_strmap by_offer;           /* offer id -> candidate index */
 	mc_negotiation_result *out;
 	double left_usd, left_minutes; /* < 0: no ceiling */
 } mediator;
@@ -592,11 +594,8 @@ static void unite(size_t *parent, size_t a, size_t b)
 
 static long cand_by_offer(const mediator *m, const char *offer_id)
 {
-	size_t i;
-	for (i = 0; i < m->ncands; i++)
-		if (!strcmp(m->cands[i].first.offer_id, offer_id))
-			return (long)i;
-	return -1;
+	int64_t i;
+	return mc_strmap_get(&m->by_offer, offer_id, &i) ? (long)i : -1;
 }
 
 /* Offers for one task exclude each other; so do offers whose claims contradict. */
@@ -606,10 +605,15 @@ static void group(mediator *m)
 	m->parent = mc_xcalloc(m->ncands ? m->ncands : 1, sizeof *m->parent);
 	for (i = 0; i < m->ncands; i++)
 		m->parent[i] = i;
-	for (i = 0; i < m->ncands; i++)
-		for (j = i + 1; j < m->ncands; j++)
-			if (!strcmp(m->cands[i].first.task_id, m->cands[j].first.task_id))
-				unite(m->parent, i, j);
+	mc_strmap first_of_task = MC_STRMAP_INIT;
+	int64_t first;
+	for (i = 0; i < m->ncands; i++) {
+		if (mc_strmap_get(&first_of_task, m->cands[i].first.task_id, &first))
+			unite(m->parent, (size_t)first, i);
+		else
+			mc_strmap_put(&first_of_task, m->cands[i].first.task_id, (int64_t)i);
+	}
+	mc_strmap_free(&first_of_task);
 	for (i = 0; i < m->in->nclaims; i++)
 		for (j = i + 1; j < m->in->nclaims; j++) {
 			const mc_claim *x = &m->in->claims[i], *y = &m->in->claims[j];
@@ -796,15 +800,10 @@ static int by_utility_desc(const void *a, const void *b)
 	return strcmp(x->first.offer_id, y->first.offer_id);
 }
 
-/* Members of group g, best utility first. */
-static size_t members(const mediator *m, size_t g, candidate **list)
+/* The group's members (list[0..n), filled once), best utility first. */
+static void rank(candidate **list, size_t n)
 {
-	size_t i, n = 0;
-	for (i = 0; i < m->ncands; i++)
-		if (m->cands[i].group == g)
-			list[n++] = &m->cands[i];
 	qsort(list, n, sizeof *list, by_utility_desc);
-	return n;
 }
 
 static double task_value(const mc_negotiation_input *in, const char *task)
@@ -895,20 +894,19 @@ static int deadline_allows(const mediator *m, int round)
 	return (int64_t)round * m->p->round_seconds <= m->p->deadline_seconds;
 }
 
-static void negotiate_group(mediator *m, size_t g, candidate **list)
+static void negotiate_group(mediator *m, candidate **list, size_t n)
 {
 	mc_award *a;
-	size_t n, i, asked;
+	size_t i, asked;
 	int round = 0;
 
 	m->out->awards = mc_xrealloc(m->out->awards, (m->out->nawards + 1) * sizeof *m->out->awards);
 	a = &m->out->awards[m->out->nawards++];
 	memset(a, 0, sizeof *a);
 	for (;;) {
-		for (i = 0; i < m->ncands; i++)
-			if (m->cands[i].group == g)
-				judge(m, &m->cands[i]);
-		n = members(m, g, list);
+		for (i = 0; i < n; i++)
+			judge(m, list[i]);
+		rank(list, n);
 		for (i = 0; i < n && !list[i]->feasible; i++)
 			;
 		if (i < n) {
@@ -933,7 +931,7 @@ int mc_negotiate_run(mc_negotiation_result *out, const mc_negotiation_input *in)
 {
 	mediator m;
 	candidate **list;
-	size_t i, g;
+	size_t i, g, *start, *fill;
 	const char *field, *why;
 
 	memset(out, 0, sizeof *out);
@@ -954,6 +952,7 @@ int mc_negotiate_run(mc_negotiation_result *out, const mc_negotiation_input *in)
 			refuse(out, o, "offerId: the same id twice in one negotiation");
 			continue;
 		}
+		mc_strmap_put(&m.by_offer, o->offer_id, (int64_t)m.ncands);
 		mc_offer_copy(&m.cands[m.ncands].first, o);
 		mc_offer_copy(&m.cands[m.ncands].cur, o);
 		m.cands[m.ncands].rep = find_rep(in, o->agent_id);
@@ -961,12 +960,26 @@ int mc_negotiate_run(mc_negotiation_result *out, const mc_negotiation_input *in)
 		m.ncands++;
 	}
 	group(&m);
-	list = mc_xcalloc(m.ncands ? m.ncands : 1, sizeof *list);
 	/* Groups in the order of their first offer: deterministic, and the input's order
-	 * says which task draws on the budget first. */
+	 * says which task draws on the budget first. Members are laid out group by group
+	 * (a counting sort on the root), so each group is a slice of list. */
+	list = mc_xcalloc(m.ncands ? m.ncands : 1, sizeof *list);
+	start = mc_xcalloc(m.ncands + 1, sizeof *start);
+	for (i = 0; i < m.ncands; i++)
+		start[m.cands[i].group + 1]++;
+	for (g = 0; g < m.ncands; g++)
+		start[g + 1] += start[g];
+	fill = mc_xcalloc(m.ncands ? m.ncands : 1, sizeof *fill);
+	for (i = 0; i < m.ncands; i++) {
+		g = m.cands[i].group;
+		list[start[g] + fill[g]++] = &m.cands[i];
+	}
 	for (g = 0; g < m.ncands; g++)
 		if (m.parent[g] == g)
-			negotiate_group(&m, g, list);
+			negotiate_group(&m, list + start[g], start[g + 1] - start[g]);
+	free(start);
+	free(fill);
+	mc_strmap_free(&m.by_offer);
 	for (i = 0; i < m.ncands; i++) {
 		mc_offer_clear(&m.cands[i].first);
 		mc_offer_clear(&m.cands[i].cur);
