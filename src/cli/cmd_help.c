@@ -23,10 +23,9 @@ static void print_overview(FILE *out)
 	for (c = mc_commands; *c; c++)
 		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n"
-		     "Not built yet, so not in this binary: the forge daemon's worker and poller\n"
-		     "(maestro serve only queues webhook events), planning the live portfolio\n"
-		     "into release trains (maestro plan solves given item lists only), agent\n"
-		     "negotiation, counterfactual simulation and the shadow canary.\n\n%s",
+		     "Not built yet, so not in this binary: the `/maestro offer` command and\n"
+		     "POST /v1/offers (maestro negotiate submit stores offers meanwhile),\n"
+		     "counterfactual simulation and the shadow canary's judge.\n\n%s",
 		exit_status_text);
 }
 

@@ -1,6 +1,7 @@
 /* The table of maestro commands, in the order `maestro help` lists them. */
 #include "cli/cli.h"
 
+extern const struct mc_command mc_cmd_agents;
 extern const struct mc_command mc_cmd_canary;
 extern const struct mc_command mc_cmd_config;
 extern const struct mc_command mc_cmd_evidence;
@@ -8,6 +9,7 @@ extern const struct mc_command mc_cmd_help;
 extern const struct mc_command mc_cmd_version;
 extern const struct mc_command mc_cmd_hook;
 extern const struct mc_command mc_cmd_hooks;
+extern const struct mc_command mc_cmd_negotiate;
 extern const struct mc_command mc_cmd_plan;
 extern const struct mc_command mc_cmd_portfolio;
 extern const struct mc_command mc_cmd_priority;
@@ -18,12 +20,14 @@ extern const struct mc_command mc_cmd_serve;
 extern const struct mc_command mc_cmd_value;
 
 const struct mc_command *const mc_commands[] = {
+	&mc_cmd_agents,
 	&mc_cmd_canary,
 	&mc_cmd_config,
 	&mc_cmd_evidence,
 	&mc_cmd_help,
 	&mc_cmd_hook,
 	&mc_cmd_hooks,
+	&mc_cmd_negotiate,
 	&mc_cmd_plan,
 	&mc_cmd_portfolio,
 	&mc_cmd_priority,

@@ -97,6 +97,7 @@ void mc_config_defaults(mc_config *cfg)
 	cfg->canary_limits.processes = 256;
 	cfg->canary_limits.file_mb = 1024;
 	cfg->canary_limits.output_kb = 1024;
+	mc_negotiate_policy_defaults(&cfg->negotiation);
 }
 
 void mc_config_free(mc_config *cfg)
@@ -114,6 +115,7 @@ void mc_config_free(mc_config *cfg)
 	list_free(&cfg->canary_build);
 	list_free(&cfg->canary_run);
 	plan_free(cfg);
+	mc_negotiate_policy_free(&cfg->negotiation);
 }
 
 /* Re-raise the current error as MC_ECONFIG, keeping its message. */
@@ -315,6 +317,7 @@ static void fill(mc_config *cfg, struct json_object *doc)
 		cfg->evidence_record = mc_json_get_bool(evidence, "record", cfg->evidence_record);
 	}
 	fill_canary(cfg, mc_json_get(doc, "canary"));
+	mc_negotiate_policy_apply(&cfg->negotiation, mc_json_get(doc, "negotiation"));
 }
 
 int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *origin)
@@ -451,5 +454,6 @@ struct json_object *mc_config_to_json(const mc_config *cfg)
 	json_object_object_add(root, "evidence", evidence);
 	json_object_object_add(root, "canary", canary_to_json(cfg));
 	json_object_object_add(root, "plan", plan_to_json(cfg));
+	json_object_object_add(root, "negotiation", mc_negotiate_policy_to_json(&cfg->negotiation));
 	return root;
 }

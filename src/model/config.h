@@ -10,6 +10,8 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "model/negotiate.h"
+
 #define MC_CONFIG_MAX_BYTES (256 * 1024)
 
 typedef struct mc_string_list {
@@ -71,6 +73,8 @@ typedef struct mc_config {
 	mc_budget_list plan_budgets;       /* one plan; empty: none (unless trains) */
 	mc_config_train *plan_trains;      /* release trains in order; replace plan_budgets */
 	size_t plan_ntrains;
+	/* negotiation.*: the mediator's policy and agent profiles (model/negotiate.h) */
+	mc_negotiate_policy negotiation;
 } mc_config;
 
 /* Fill cfg with the documented defaults. */

@@ -172,6 +172,47 @@ int mc_repo_commit_tree(git_tree **out, mc_repo *repo, const char *rev)
 	return rc;
 }
 
+int mc_repo_list_files_at(char ***names, size_t *n, mc_repo *repo, const char *rev,
+			  const char *dir)
+{
+	git_tree *tree = NULL, *sub = NULL;
+	git_tree_entry *entry = NULL;
+	size_t i, count;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if ((rc = mc_repo_commit_tree(&tree, repo, rev)) != 0)
+		return rc;
+	if (git_tree_entry_bypath(&entry, tree, dir) != 0 ||
+	    git_tree_entry_type(entry) != GIT_OBJECT_TREE)
+		goto out; /* no such directory: no files */
+	if (git_tree_lookup(&sub, repo->git, git_tree_entry_id(entry)) != 0) {
+		rc = mc_repo_fail(MC_EGIT, "reading a tree");
+		goto out;
+	}
+	count = git_tree_entrycount(sub);
+	*names = mc_xcalloc(count ? count : 1, sizeof **names);
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(sub, i);
+		if (git_tree_entry_type(e) == GIT_OBJECT_BLOB)
+			(*names)[(*n)++] = mc_xstrdup(git_tree_entry_name(e));
+	}
+out:
+	git_tree_free(sub);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return rc;
+}
+
+void mc_repo_names_free(char **names, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *repo,
 			 const char *commit_oid, const char *path, size_t max)
 {

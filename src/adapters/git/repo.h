@@ -38,6 +38,12 @@ struct git_repository *mc_repo_git(mc_repo *repo);
 int mc_repo_read_file_at(char **out, size_t *len, char blob_id[41], mc_repo *repo,
 			 const char *commit_oid, const char *path, size_t max);
 
+/* The names of the files (blobs) directly in directory dir of rev's tree, sorted; none
+ * when the tree has no such directory. Free with mc_repo_names_free. */
+int mc_repo_list_files_at(char ***names, size_t *n, mc_repo *repo, const char *rev,
+			  const char *dir);
+void mc_repo_names_free(char **names, size_t n);
+
 /* A string from the repository's git configuration (with the global and system
  * files git reads), e.g. "user.signingkey"; MC_ENOTFOUND when unset. free() it. */
 int mc_repo_config_string(char **out, mc_repo *repo, const char *name);

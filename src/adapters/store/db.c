@@ -89,6 +89,34 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (repo, comment_id, line, digest)) WITHOUT ROWID;"
 	"CREATE TABLE pr_poll_cursor (repo TEXT PRIMARY KEY, since TEXT NOT NULL,"
 	"  at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 6: agent negotiation (agents.c): offers as received (dedup by id, rate limits by
+	 * agent and time), contracts, their actuals, penalties, and each agent's record. */
+	"CREATE TABLE ag_offer (offer_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
+	"  task_id TEXT NOT NULL, received_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	"  verified INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX ag_offer_agent ON ag_offer(agent_id, received_at);"
+	"CREATE INDEX ag_offer_expiry ON ag_offer(expires_at);"
+	"CREATE TABLE ag_contract (id TEXT PRIMARY KEY, task_id TEXT NOT NULL,"
+	"  agent_id TEXT NOT NULL, offer_id TEXT NOT NULL, train TEXT NOT NULL,"
+	"  accepted_at INTEGER NOT NULL, cost_usd REAL NOT NULL, minutes REAL NOT NULL,"
+	"  body TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX ag_contract_train ON ag_contract(train);"
+	"CREATE TABLE ag_actual (contract_id TEXT PRIMARY KEY REFERENCES ag_contract(id),"
+	"  usd REAL NOT NULL, minutes REAL NOT NULL, eval REAL NOT NULL,"
+	"  recorded_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE ag_penalty (id INTEGER PRIMARY KEY,"
+	"  contract_id TEXT NOT NULL REFERENCES ag_contract(id), agent_id TEXT NOT NULL,"
+	"  penalty_usd REAL NOT NULL, misses INTEGER NOT NULL, downshift TEXT NOT NULL,"
+	"  body TEXT NOT NULL, at INTEGER NOT NULL);"
+	"CREATE INDEX ag_penalty_agent ON ag_penalty(agent_id, id);"
+	"CREATE TABLE ag_reputation (agent_id TEXT PRIMARY KEY, contracts INTEGER NOT NULL,"
+	"  misses INTEGER NOT NULL, miss_streak INTEGER NOT NULL, met_streak INTEGER NOT NULL,"
+	"  penalties_usd REAL NOT NULL, tier INTEGER NOT NULL, cost_cap REAL NOT NULL,"
+	"  tolerance_scale REAL NOT NULL,"
+	"  cost_n INTEGER NOT NULL, cost_mean REAL NOT NULL, cost_var REAL NOT NULL,"
+	"  minutes_n INTEGER NOT NULL, minutes_mean REAL NOT NULL, minutes_var REAL NOT NULL,"
+	"  eval_n INTEGER NOT NULL, eval_mean REAL NOT NULL, eval_var REAL NOT NULL,"
+	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 int mc_store_schema_version(void)
