@@ -4,8 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "adapters/git/repo.h"
+#include "adapters/store/portfolio.h"
+#include "pipeline/portfolio.h"
 #include "pipeline/review.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -149,7 +153,6 @@ void mc_pr_location_clear(mc_pr_location *loc)
 
 int mc_pr_locate(mc_pr_location *out, const mc_pr_options *opt, const mc_forge_pr *pr)
 {
-	mc_strbuf id = MC_STRBUF_INIT;
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -165,8 +168,7 @@ int mc_pr_locate(mc_pr_location *out, const mc_pr_options *opt, const mc_forge_p
 		mc_pr_location_clear(out);
 		return rc;
 	}
-	mc_strbuf_printf(&id, "%s#%lld", opt->repo, (long long)opt->number);
-	out->item_id = mc_strbuf_detach(&id);
+	out->item_id = mc_portfolio_pr_id(opt->repo, (unsigned long)opt->number);
 	return 0;
 }
 
@@ -205,6 +207,35 @@ static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge
 	return rc;
 }
 
+/* A closed or merged PR leaves the portfolio (its item stays, closed, for the record
+ * and for realized value). Nothing to do when it was never reviewed here. */
+static int close_item(const mc_pr_options *opt, const mc_forge_pr *pr)
+{
+	int local = mc_forge_get_kind(opt->forge) == MC_FORGE_LOCAL;
+	char *path = NULL, *id;
+	mc_store *store = NULL;
+	int rc;
+
+	if (local)
+		path = mc_xstrdup(pr->repo);
+	else if ((rc = mc_pr_mirror_path(&path, opt->mirror_dir ? opt->mirror_dir : ".",
+					 opt->repo)) != 0)
+		return rc;
+	id = local ? mc_xstrdup(pr->head_ref) : mc_portfolio_pr_id(opt->repo,
+								  (unsigned long)opt->number);
+	rc = access(path, F_OK) == 0 ? mc_portfolio_open_store(&store, path, 0) : MC_ENOTFOUND;
+	if (rc == 0)
+		rc = mc_portfolio_close(store, id, (int64_t)(opt->now ? opt->now : time(NULL)));
+	if (rc == MC_ENOTFOUND) {
+		mc_error_clear();
+		rc = 0;
+	}
+	mc_store_close(store);
+	free(id);
+	free(path);
+	return rc;
+}
+
 int mc_pr_review(mc_pr_result *out, const mc_pr_options *opt)
 {
 	mc_forge_pr pr;
@@ -216,8 +247,9 @@ int mc_pr_review(mc_pr_result *out, const mc_pr_options *opt)
 	snprintf(out->head_sha, sizeof out->head_sha, "%s", pr.head_sha ? pr.head_sha : "");
 	if (strcmp(pr.state ? pr.state : "", "open") != 0 || pr.merged) {
 		out->skipped = 1;
+		rc = close_item(opt, &pr);
 		mc_forge_pr_clear(&pr);
-		return 0;
+		return rc;
 	}
 	rc = review_pr(out, opt, &pr);
 	mc_forge_pr_clear(&pr);

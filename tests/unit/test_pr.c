@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "adapters/forge/forge.h"
+#include "adapters/store/portfolio.h"
+#include "pipeline/portfolio.h"
 #include "pipeline/pr.h"
 #include "testutil.h"
 #include "util/error.h"
@@ -119,6 +121,16 @@ START_TEST(reviewed_once_then_nothing_new)
 	ck_assert_int_eq(r.skipped, 1);
 	mc_pr_result_free(&r);
 	ck_assert_int_eq(count_lines(&f, "statuses.jsonl"), 3);
+	/* ... and its work item left the portfolio. */
+	{
+		mc_store *store = NULL;
+		mc_portfolio_item item;
+		ck_assert_int_eq(mc_portfolio_open_store(&store, f.repo, 0), 0);
+		ck_assert_int_eq(mc_portfolio_get(&item, store, "feature"), 0);
+		ck_assert_int_eq(item.open, 0);
+		mc_portfolio_item_free(&item);
+		mc_store_close(store);
+	}
 	teardown(&f);
 }
 END_TEST
