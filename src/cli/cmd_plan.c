@@ -34,6 +34,7 @@
 #include "util/jsonschema.h"
 #include "util/strbuf.h"
 
+#define MC_PLAN_MAX_REPOS 256
 #define ITEMS_SCHEMA "schemas/plan-items.schema.json"
 #define ITEMS_MAX_BYTES ((size_t)256 << 20)
 #define IDLE_GOAL 0.05 /* issue 5: under 5 % of a train's budget idle when the backlog allows */
@@ -47,7 +48,8 @@ struct train_window {
 
 struct options {
 	const char *items, *orlib;
-	const char *dir;          /* the repository whose portfolio is planned */
+	const char *dirs[MC_PLAN_MAX_REPOS]; /* the repositories whose portfolios are planned */
+	size_t ndirs;
 	size_t instance;          /* 1-based; 0 = every instance */
 	char *budget_name[MC_KNAPSACK_MAX_DIMS];
 	double budget[MC_KNAPSACK_MAX_DIMS];
@@ -201,7 +203,12 @@ static int parse_options(struct options *o, int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "C:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'C': o->dir = optarg; break;
+		case 'C':
+			if (o->ndirs == MC_PLAN_MAX_REPOS)
+				return mc_cli_usage("plan", "-C: at most %d repositories",
+						    MC_PLAN_MAX_REPOS);
+			o->dirs[o->ndirs++] = optarg;
+			break;
 		case 'i': o->items = optarg; break;
 		case 'o': o->orlib = optarg; break;
 		case 'k':
@@ -246,7 +253,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 	}
 	if (!o->items && !o->orlib && o->ntrains)
 		return mc_cli_usage("plan", "--train goes with --items");
-	if (o->dir && (o->items || o->orlib))
+	if (o->ndirs && (o->items || o->orlib))
 		return mc_cli_usage("plan", "-C plans a repository's portfolio; drop --items/--orlib");
 	if (o->items && o->orlib)
 		return mc_cli_usage("plan", "give --items or --orlib, not both");
@@ -782,23 +789,47 @@ static int plan_orlib(const struct options *o)
 	return rc ? mc_cli_fail("plan", rc) : MC_EXIT_OK;
 }
 
-/* The open items of the local portfolio (maestro portfolio), budgets by name. */
+/* Add the open items of the portfolio in dir to k; *added counts them. A repository
+ * with nothing reviewed adds nothing. */
+static int add_portfolio(mc_knapsack *k, const char *dir, size_t *added, size_t *stores)
+{
+	mc_store *store = NULL;
+	size_t n = 0;
+	int rc = mc_portfolio_open_store(&store, dir, 0);
+
+	if (rc == MC_ENOTFOUND) {
+		mc_error_clear();
+		return 0;
+	}
+	if (rc == 0)
+		(*stores)++;
+	if (rc == 0)
+		rc = mc_portfolio_items(k, store, &n);
+	if (rc)
+		rc = mc_error_wrap(rc, "%s", dir);
+	*added += n;
+	mc_store_close(store);
+	return rc;
+}
+
+/* The open items of the portfolios of the repositories (maestro portfolio; several -C
+ * plan across repositories), budgets by name. */
 static int plan_portfolio(const struct options *o)
 {
+	static const char *const here[] = { "." };
+	const char *const *dirs = o->ndirs ? o->dirs : here;
+	size_t ndirs = o->ndirs ? o->ndirs : 1, i, n = 0, stores = 0;
 	struct json_object *out = NULL;
 	mc_knapsack *k = NULL;
-	mc_store *store = NULL;
-	size_t i, n = 0;
-	int rc = mc_portfolio_open_store(&store, o->dir ? o->dir : ".", 0);
-	if (rc == MC_ENOTFOUND)
-		rc = mc_error_set(MC_EEMPTY, "nothing reviewed here yet: the portfolio is empty "
-				  "(maestro review adds each change to it)");
-	if (!rc)
-		rc = mc_knapsack_new(&k, o->nbudgets, (const char *const *)o->budget_name);
+	int rc = mc_knapsack_new(&k, o->nbudgets, (const char *const *)o->budget_name);
+
 	for (i = 0; !rc && i < o->nbudgets; i++)
 		rc = mc_knapsack_set_budget(k, i, o->budget[i]);
-	if (!rc)
-		rc = mc_portfolio_items(k, store, &n);
+	for (i = 0; !rc && i < ndirs; i++)
+		rc = add_portfolio(k, dirs[i], &n, &stores);
+	if (!rc && stores == 0)
+		rc = mc_error_set(MC_EEMPTY, "nothing reviewed here yet: the portfolio is empty "
+				  "(maestro review adds each change to it)");
 	if (!rc && n == 0)
 		rc = mc_error_set(MC_EEMPTY, "the portfolio has no open items: review some changes "
 				  "first (maestro review, then maestro portfolio)");
@@ -810,7 +841,6 @@ static int plan_portfolio(const struct options *o)
 	}
 	json_object_put(out);
 	mc_knapsack_free(k);
-	mc_store_close(store);
 	return rc ? mc_cli_fail("plan", rc) : MC_EXIT_OK;
 }
 
@@ -853,7 +883,9 @@ const struct mc_command mc_cmd_plan = {
 	"  (no --items/--orlib)  plans the open items of this repository's portfolio\n"
 	"                      (maestro portfolio: every reviewed change, its value, LLM\n"
 	"                      dollars as usd and CI minutes as ci, priority as weight)\n"
-	"  -C DIR              the repository (default: the current directory)\n"
+	"  -C DIR              the repository (default: the current directory); repeat\n"
+	"                      to plan across repositories (the daemon keeps a forge's\n"
+	"                      in STATE_DIR/repos/OWNER+NAME.git; ids must not repeat)\n"
 	"  --items FILE.json   items to plan (schemas/plan-items.schema.json): id, value,\n"
 	"                      costs {dimension: amount}, pinned \"in\" (must ship) or \"out\"\n"
 	"                      (hold), weight (a priority override multiplying the value)\n"

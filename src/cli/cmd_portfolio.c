@@ -18,8 +18,12 @@
 
 enum output { OUT_TEXT, OUT_JSON, OUT_CSV };
 
+#define MAX_REPOS 256
+
 struct options {
-	const char *repo_path;
+	const char *repo_path;          /* the first -C, "." when none */
+	const char *repos[MAX_REPOS];   /* every -C: one listing across repositories */
+	size_t nrepos;
 	size_t top;          /* 0: all */
 	int all;             /* closed items too */
 	enum output format;
@@ -209,22 +213,62 @@ static void print_json(const mc_portfolio_item *items, size_t n)
 
 /* ---- commands --------------------------------------------------------------------------- */
 
+/* The listing's order (maestro's store ranks the same way): expected value, highest
+ * first, then id. */
+static int by_rank(const void *a, const void *b)
+{
+	const mc_portfolio_item *x = a, *y = b;
+
+	if (x->expected_value_usd != y->expected_value_usd)
+		return x->expected_value_usd > y->expected_value_usd ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* Append the items of the portfolio in dir (none when nothing was reviewed there). */
+static int gather(mc_portfolio_item **items, size_t *n, const struct options *o, const char *dir)
+{
+	mc_portfolio_item *more = NULL;
+	mc_store *store = NULL;
+	size_t m = 0;
+	int rc = mc_portfolio_open_store(&store, dir, 0);
+
+	/* Nothing reviewed yet is an empty portfolio, not an error. */
+	if (rc == MC_ENOTFOUND) {
+		mc_error_clear();
+		return 0;
+	}
+	if (rc == 0)
+		rc = mc_portfolio_list(&more, &m, store, o->all, o->top);
+	mc_store_close(store);
+	if (rc)
+		return mc_error_wrap(rc, "%s", dir);
+	*items = mc_xrealloc(*items, (*n + m + 1) * sizeof **items);
+	memcpy(*items + *n, more, m * sizeof *more);
+	*n += m;
+	free(more);
+	return 0;
+}
+
 static int list_items(const struct options *o)
 {
 	mc_portfolio_item *items = NULL;
 	struct columns cols = { 0 };
-	mc_store *store = NULL;
 	size_t n = 0;
-	int rc = mc_portfolio_open_store(&store, o->repo_path, 0);
+	int rc = 0;
 
-	/* Nothing reviewed yet is an empty portfolio, not an error. */
-	if (rc == MC_ENOTFOUND)
-		rc = 0;
-	else if (rc == 0)
-		rc = mc_portfolio_list(&items, &n, store, o->all, o->top);
-	mc_store_close(store);
-	if (rc)
+	if (o->nrepos <= 1)
+		rc = gather(&items, &n, o, o->repo_path);
+	for (size_t i = 0; o->nrepos > 1 && !rc && i < o->nrepos; i++)
+		rc = gather(&items, &n, o, o->repos[i]);
+	if (rc) {
+		mc_portfolio_items_free(items, n);
 		return mc_cli_fail("portfolio", rc);
+	}
+	if (o->nrepos > 1) {
+		qsort(items, n, sizeof *items, by_rank);
+		for (; o->top && n > o->top; n--)
+			mc_portfolio_item_free(&items[n - 1]);
+	}
 	collect_columns(&cols, items, n);
 	if (o->format == OUT_JSON)
 		print_json(items, n);
@@ -294,7 +338,12 @@ static int run_portfolio(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "C:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'C': o.repo_path = optarg; break;
+		case 'C':
+			if (o.nrepos == MAX_REPOS)
+				return mc_cli_usage("portfolio", "-C: at most %d repositories", MAX_REPOS);
+			o.repos[o.nrepos++] = optarg;
+			o.repo_path = o.repos[0];
+			break;
 		case 'a': o.all = 1; break;
 		case 't':
 			if (parse_top(optarg, &o.top))
@@ -309,8 +358,12 @@ static int run_portfolio(int argc, char **argv)
 		default: return mc_cli_usage("portfolio", "unknown option");
 		}
 	}
+	if (!o.repo_path)
+		o.repo_path = ".";
 	if (optind == argc)
 		return list_items(&o);
+	if (o.nrepos > 1)
+		return mc_cli_usage("portfolio", "close takes one repository (-C DIR)");
 	if (!strcmp(argv[optind], "close")) {
 		if (argc - optind != 2)
 			return mc_cli_usage("portfolio", "close wants exactly one work item id");
@@ -334,7 +387,8 @@ const struct mc_command mc_cmd_portfolio = {
 	"  --top N          only the N highest-ranked items\n"
 	"  --all            closed items too\n"
 	"  --format FORMAT  text (a table), csv (with a header row) or json (an array)\n"
-	"  -C DIR           the repository (default: the current directory)\n\n"
+	"  -C DIR           the repository (default: the current directory); repeat to\n"
+	"                   list several repositories as one portfolio, ranked together\n\n"
 	"  close ID         close an item: it leaves the listing and plans (a later\n"
 	"                   review of it opens it again)\n",
 	run_portfolio,

@@ -110,6 +110,24 @@ new_repo "$scratch/fresh"
 expect_exit 2 "plan with nothing reviewed" "$MAESTRO" plan -C "$scratch/fresh" --budget usd=1 --budget ci=1
 expect_one_line "plan with nothing reviewed" "nothing reviewed here yet"
 
+# --- across repositories: one listing ranked together, one plan over both
+new_repo "$scratch/other"
+git -C "$scratch/other" checkout -q -b third
+echo "int third(void) { return 3; }" >"$scratch/other/third.c"
+commit_all "$scratch/other" "Add third
+
+Maestro-Value: 700"
+git -C "$scratch/other" checkout -q main
+expect_exit 0 "review in a second repository" "$MAESTRO" review -C "$scratch/other" --no-record main..third
+expect_exit 0 "portfolio of two repositories" "$MAESTRO" portfolio -C "$repo" -C "$scratch/other" -C "$scratch/fresh" --format json
+[ "$(jq -r 'map(.id) | sort | join(",")' <<<"$out")" = "big,small,third" ] || fail "two repositories: $out"
+[ "$(jq -r '[.[].expected_value_usd] | . == (sort | reverse)' <<<"$out")" = true ] || fail "not ranked together: $out"
+expect_exit 0 "top of two repositories" "$MAESTRO" portfolio -C "$repo" -C "$scratch/other" --top 1 --format json
+[ "$(jq -r 'length' <<<"$out")" = 1 ] || fail "--top across repositories: $out"
+expect_exit 0 "plan across repositories" "$MAESTRO" plan -C "$repo" -C "$scratch/other" --budget usd=100 --budget ci=35 --format json
+[ "$(jq -r '.plan.chosen | sort | join(",")' <<<"$out")" = "big,small,third" ] || fail "plan across: $out"
+expect_exit 2 "close across repositories" "$MAESTRO" portfolio -C "$repo" -C "$scratch/other" close big
+
 # --- bad input: one line, exit 2
 expect_exit 2 "bad format" "$MAESTRO" portfolio -C "$repo" --format xml
 expect_one_line "bad format" "text, json or csv"
