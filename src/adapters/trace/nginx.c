@@ -214,8 +214,13 @@ int mc_trace_nginx_line(mc_trace_record *rec, const char *s, size_t n, double co
 		return fail(field, problem, "body_bytes_sent", "expected a number or '-'");
 	if (quoted(&c, &ignored, &ignored_len) || c.p >= c.end || *c.p++ != ' ')
 		return fail(field, problem, "http_referer", "expected a double-quoted field");
-	if (quoted(&c, &ignored, &ignored_len) || c.p >= c.end || *c.p++ != ' ')
+	if (quoted(&c, &ignored, &ignored_len))
 		return fail(field, problem, "http_user_agent", "expected a double-quoted field");
+	if (c.p >= c.end)
+		return fail(field, problem, "request_time",
+			    "expected seconds such as 0.123 (the log format must end with $request_time)");
+	if (*c.p++ != ' ')
+		return fail(field, problem, "http_user_agent", "expected a space after the field");
 	if (request_time_ms(&c, &rec->latency_ms))
 		return fail(field, problem, "request_time", "expected seconds such as 0.123");
 	if (c.p != c.end)
