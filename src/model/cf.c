@@ -372,7 +372,7 @@ int mc_cf_deltas_add_spec(mc_cf_deltas *d, const char *spec)
 				    MC_CF_MAX_ROUTE_LEN);
 	if (!(dl = delta_for(d, spec, (size_t)(colon - spec))))
 		return mc_error_set(MC_ELIMIT, "more than %d routes with deltas", MC_CF_MAX_DELTAS);
-	for (p = colon + 1; *p;) {
+	for (p = colon + 1;;) {
 		const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
 		const char *eq = memchr(p, '=', (size_t)(end - p));
 		int rc;
@@ -382,9 +382,10 @@ int mc_cf_deltas_add_spec(mc_cf_deltas *d, const char *spec)
 		if ((rc = apply_spec_key(dl, p, (size_t)(eq - p), eq + 1, (size_t)(end - eq - 1),
 					 spec)) != 0)
 			return rc;
-		p = comma ? comma + 1 : end;
+		if (!comma)
+			return 0;
+		p = comma + 1;
 	}
-	return 0;
 }
 
 static void json_change(mc_cf_delta *dl, struct json_object *c, int errors)
