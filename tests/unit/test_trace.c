@@ -255,6 +255,11 @@ START_TEST(streams_across_buffer_boundaries)
 	fclose(f);
 	ck_assert_uint_eq(g.n, want);
 
+	memset(&g, 0, sizeof g); /* a regular file by path is mapped rather than read */
+	ck_assert_int_eq(mc_trace_read_path(&n, path, &opt, collect, &g), 0);
+	ck_assert_uint_eq(g.n, want);
+	ck_assert(g.latency_sum == want_sum);
+
 	opt.max_line = 40; /* every line is longer */
 	memset(&g, 0, sizeof g);
 	ck_assert_int_eq(mc_trace_read_path(&n, path, &opt, collect, &g), MC_ELIMIT);

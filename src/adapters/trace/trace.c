@@ -4,6 +4,10 @@
  * unfinished tail moves to the front before the next read. Lines never cross the
  * buffer's end unparsed, so a trace of any size is read in the memory of one
  * buffer plus the parser's scratch space (both sized by the line limit).
+ *
+ * A regular file is mapped instead, MC_TRACE_WINDOW bytes at a time, each window
+ * unmapped before the next: the same bounded footprint without copying every byte
+ * from the page cache (read() spent a third of the time in that copy).
  */
 #include "adapters/trace/trace.h"
 
@@ -11,6 +15,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "adapters/trace/line.h"
@@ -197,9 +203,51 @@ int mc_trace_read_file(size_t *nrecords, FILE *f, const char *name,
 	return read_stream(nrecords, read_from_file, f, name, opt, fn, ctx);
 }
 
+/* A regular file through windows of mmap (see the top of this file). */
+static int read_mapped(size_t *nrecords, int fd, off_t size, const char *name,
+		       const mc_trace_options *opt, mc_trace_fn fn, void *ctx)
+{
+	struct reader r;
+	off_t pos = 0, page = (off_t)sysconf(_SC_PAGESIZE);
+	size_t window;
+	int rc = 0;
+
+	reader_init(&r, name, opt, fn, ctx);
+	window = 2 * (r.max_line + 1) > MC_TRACE_WINDOW ? 2 * (r.max_line + 1) : MC_TRACE_WINDOW;
+	while (pos < size) {
+		off_t start = pos - pos % page;
+		size_t len = (size_t)(size - start) < window ? (size_t)(size - start) : window;
+		size_t skip = (size_t)(pos - start), used;
+		int final = start + (off_t)len == size;
+		char *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, start);
+
+		if (map == MAP_FAILED) {
+			rc = mc_error_set(MC_EIO, "%s: mapping: %s", name, strerror(errno));
+			break;
+		}
+		(void)madvise(map, len, MADV_SEQUENTIAL);
+		rc = handle_lines(&r, map + skip, len - skip, final, &used);
+		munmap(map, len);
+		if (rc)
+			break;
+		if (!final && len - skip - used > r.max_line) {
+			rc = too_long(&r);
+			break;
+		}
+		pos += (off_t)used;
+		if (final)
+			break;
+	}
+	free(r.scratch);
+	if (nrecords)
+		*nrecords = r.records;
+	return rc;
+}
+
 int mc_trace_read_path(size_t *nrecords, const char *path, const mc_trace_options *opt,
 		       mc_trace_fn fn, void *ctx)
 {
+	struct stat st;
 	int fd, rc;
 
 	if (!strcmp(path, "-"))
@@ -210,7 +258,10 @@ int mc_trace_read_path(size_t *nrecords, const char *path, const mc_trace_option
 #ifdef POSIX_FADV_SEQUENTIAL
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-	rc = mc_trace_read_fd(nrecords, fd, path, opt, fn, ctx);
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0)
+		rc = read_mapped(nrecords, fd, st.st_size, path, opt, fn, ctx);
+	else
+		rc = mc_trace_read_fd(nrecords, fd, path, opt, fn, ctx);
 	close(fd);
 	return rc;
 }

@@ -6,8 +6,9 @@
  *
  * Each well-formed line becomes one mc_trace_record pushed to a callback; the
  * first malformed line stops the read with MC_EINVAL and "<name>:<line>: <field>:
- * <problem>". Memory is one read buffer (MC_TRACE_BUFFER or twice the line limit)
- * whatever the size of the trace. The JSON Lines scanner is specialised for these
+ * <problem>". Memory is one read buffer (MC_TRACE_BUFFER or twice the line limit),
+ * or for a regular file one mapped window (MC_TRACE_WINDOW), whatever the size of
+ * the trace. The JSON Lines scanner is specialised for these
  * flat objects because a general parser (json-c) builds a tree per line and is an
  * order of magnitude slower; it still accepts any JSON the grammar allows (any key
  * order, whitespace, escapes, numbers in every form, unknown keys with any value)
@@ -22,6 +23,8 @@
 #define MC_TRACE_MAX_LINE 65536
 /* Bytes read at a time from a file. */
 #define MC_TRACE_BUFFER (1u << 20)
+/* Bytes of a regular file mapped at a time (mc_trace_read_path). */
+#define MC_TRACE_WINDOW (64u << 20)
 /* Nesting depth of an unknown key's value. */
 #define MC_TRACE_MAX_DEPTH 32
 
