@@ -298,7 +298,8 @@ START_TEST(migration_from_version_1_keeps_the_history_cache)
 	size_t n;
 	int has = 0;
 
-	ck_assert_int_eq(mc_store_schema_version(), 3);
+	/* the portfolio came with migrations 2 and 3; later ones (4: predictions) run too */
+	ck_assert_int_ge(mc_store_schema_version(), 3);
 	s = open_store(dir);
 	ck_assert_int_eq(mc_history_cache_open(&hc, s), 0);
 	ck_assert_int_eq(mc_history_cache_add_commit(hc, "1111111111111111111111111111111111111111",
