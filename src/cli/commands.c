@@ -17,6 +17,7 @@ extern const struct mc_command mc_cmd_review;
 extern const struct mc_command mc_cmd_risk;
 extern const struct mc_command mc_cmd_score;
 extern const struct mc_command mc_cmd_serve;
+extern const struct mc_command mc_cmd_simulate;
 extern const struct mc_command mc_cmd_value;
 
 const struct mc_command *const mc_commands[] = {
@@ -35,6 +36,7 @@ const struct mc_command *const mc_commands[] = {
 	&mc_cmd_risk,
 	&mc_cmd_score,
 	&mc_cmd_serve,
+	&mc_cmd_simulate,
 	&mc_cmd_value,
 	&mc_cmd_version,
 	0,

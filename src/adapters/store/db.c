@@ -117,6 +117,25 @@ static const char *const migrations[] = {
 	"  minutes_n INTEGER NOT NULL, minutes_mean REAL NOT NULL, minutes_var REAL NOT NULL,"
 	"  eval_n INTEGER NOT NULL, eval_mean REAL NOT NULL, eval_var REAL NOT NULL,"
 	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 7: counterfactual predictions (simulation.c): what `maestro simulate` predicted per
+	 * route (route '*' is the whole trace), and the outcomes measured later on real
+	 * traffic, so that the prediction error can be reported. */
+	"CREATE TABLE cf_prediction (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL,"
+	"  trace TEXT NOT NULL, deltas TEXT NOT NULL, result TEXT NOT NULL);"
+	"CREATE TABLE cf_prediction_route (prediction_id INTEGER NOT NULL"
+	"  REFERENCES cf_prediction(id) ON DELETE CASCADE, route TEXT NOT NULL,"
+	"  requests INTEGER NOT NULL, p50 REAL NOT NULL, p95 REAL NOT NULL, p99 REAL NOT NULL,"
+	"  error_rate REAL NOT NULL, cost REAL NOT NULL,"
+	"  PRIMARY KEY (prediction_id, route)) WITHOUT ROWID;"
+	"CREATE TABLE cf_outcome (id INTEGER PRIMARY KEY, prediction_id INTEGER NOT NULL"
+	"  REFERENCES cf_prediction(id) ON DELETE CASCADE, recorded_at INTEGER NOT NULL,"
+	"  trace TEXT NOT NULL);"
+	"CREATE INDEX cf_outcome_prediction ON cf_outcome(prediction_id, id);"
+	"CREATE TABLE cf_outcome_route (outcome_id INTEGER NOT NULL"
+	"  REFERENCES cf_outcome(id) ON DELETE CASCADE, route TEXT NOT NULL,"
+	"  requests INTEGER NOT NULL, p50 REAL NOT NULL, p95 REAL NOT NULL, p99 REAL NOT NULL,"
+	"  error_rate REAL NOT NULL, cost REAL NOT NULL,"
+	"  PRIMARY KEY (outcome_id, route)) WITHOUT ROWID;",
 };
 
 int mc_store_schema_version(void)
