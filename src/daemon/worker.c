@@ -131,7 +131,6 @@ static void process_one(worker *w, mc_store *store, mc_daemon_forge *df, const c
 	ctx.forge = df->forge;
 	ctx.state = store;
 	ctx.mirror_dir = df->mirror_dir;
-	ctx.fetch_token = df->token;
 	ctx.auditors = o->auditors;
 	ctx.nauditors = o->nauditors;
 	ctx.bot_login = o->bot_login;

@@ -11,6 +11,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/strbuf.h"
 
 /* owner/name with GitHub's characters only, so it is safe as a directory name. */
@@ -62,7 +63,7 @@ static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *
 	mc_repo *mirror = NULL;
 	mc_strbuf base = MC_STRBUF_INIT, head = MC_STRBUF_INIT, tracking = MC_STRBUF_INIT;
 	const char *specs[2];
-	char *url;
+	char *url, *token = NULL;
 	int rc;
 
 	*base_rev = NULL;
@@ -78,9 +79,17 @@ static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *
 			 (long long)pr->number, (long long)pr->number);
 	specs[0] = base.buf;
 	specs[1] = head.buf;
-	url = mc_pr_fetch_url(pr->clone_url ? pr->clone_url : "", opt->fetch_token);
+	if ((rc = mc_forge_git_token(opt->forge, &token)) != 0) {
+		mc_repo_free(mirror);
+		mc_strbuf_release(&tracking);
+		mc_strbuf_release(&base);
+		mc_strbuf_release(&head);
+		return rc;
+	}
+	url = mc_pr_fetch_url(pr->clone_url ? pr->clone_url : "", token);
+	mc_secret_free(token);
 	rc = mc_remote_fetch_code(mirror, url, specs, 2, opt->remote);
-	free(url);
+	mc_secret_free(url);
 	if (rc == 0)
 		*base_rev = mc_strbuf_detach(&tracking);
 	mc_strbuf_release(&tracking);

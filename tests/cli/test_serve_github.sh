@@ -30,20 +30,31 @@ Fixes: #1"
 git -C "$work" checkout -q -b feat-2 main
 echo "More words." >>"$work/README.md"
 commit_all "$work" "Document more"
+git -C "$work" checkout -q -b feat-3 main
+printf 'a note\n' >"$work/NOTES"
+commit_all "$work" "Add notes"
 git init -q --bare -b main "$origin"
-git -C "$work" push -q "$origin" main feat-1:refs/pull/1/head feat-2:refs/pull/2/head
+git -C "$work" push -q "$origin" main feat-1:refs/pull/1/head feat-2:refs/pull/2/head \
+	feat-3:refs/pull/3/head
 base=$(git -C "$work" rev-parse main) head1=$(git -C "$work" rev-parse feat-1)
-head2=$(git -C "$work" rev-parse feat-2)
+head2=$(git -C "$work" rev-parse feat-2) head3=$(git -C "$work" rev-parse feat-3)
 
-# --- the fake GitHub
-jq -n --arg origin "$origin" --arg base "$base" --arg h1 "$head1" --arg h2 "$head2" '{
+# --- the fake GitHub, with a GitHub App for the last part
+openssl genrsa -out "$scratch/app.pem" 2048 2>/dev/null
+openssl rsa -in "$scratch/app.pem" -pubout -out "$scratch/app.pub" 2>/dev/null
+chmod 600 "$scratch/app.pem"
+jq -n --arg origin "$origin" --arg base "$base" --arg h1 "$head1" --arg h2 "$head2" \
+	--arg h3 "$head3" --rawfile pub "$scratch/app.pub" '{
   tokens: {"ghp_bot": "maestro-bot", "ghp_alice": "alice", "ghp_bob": "bob"},
+  app: {id: 4242, slug: "maestro", public_key_pem: $pub, installations: [77]},
   repos: [{owner: "acme", name: "widgets", clone_url: $origin,
     collaborators: {alice: "write", bob: "read", "maestro-bot": "write"},
     pulls: [
       {number: 1, title: "Add a helper", user: "alice", head: {ref: "feat-1", sha: $h1},
        base: {ref: "main", sha: $base}},
       {number: 2, title: "Document more", user: "alice", head: {ref: "feat-2", sha: $h2},
+       base: {ref: "main", sha: $base}},
+      {number: 3, title: "Add notes", user: "alice", head: {ref: "feat-3", sha: $h3},
        base: {ref: "main", sha: $base}}]}]}' >"$scratch/seed.json"
 port=$("$forge/run-server" --port-file "$scratch/forge.port" --pid-file "$scratch/forge.pid" \
 	--log "$scratch/forge.log" --seed "$scratch/seed.json" --timeout 60) ||
@@ -55,18 +66,23 @@ state=$scratch/state
 printf 'e2e-secret' >"$scratch/secret"
 printf 'ghp_bot\n' >"$scratch/token"
 chmod 600 "$scratch/secret" "$scratch/token"
-MAESTRO_LOG=info "$MAESTRO" serve --forge github --api-url "$api" --token-file "$scratch/token" \
-	--webhook-secret-file "$scratch/secret" --state-dir "$state" --listen 127.0.0.1:0 \
-	--workers 1 --auditor bob --bot-login maestro-bot 2>"$scratch/daemon.log" &
-daemon=$!
+daemon=
 trap 'kill "$daemon" 2>/dev/null; kill "$(cat "$scratch/forge.pid")" 2>/dev/null; [ -z "${KEEP:-}" ] || cp -r "$scratch" "$KEEP"; rm -rf "$scratch"' EXIT
-for _ in $(seq 150); do
-	[ -s "$state/listen" ] && break
-	kill -0 "$daemon" 2>/dev/null || break
-	sleep 0.1
-done
-[ -s "$state/listen" ] || { fail "the daemon did not start: $(cat "$scratch/daemon.log")"; finish; }
-hook=http://$(cat "$state/listen")/webhook
+start_daemon() { # start_daemon AUTH_FLAGS...: sets $daemon and $hook
+	rm -f "$state/listen"
+	MAESTRO_LOG=info "$MAESTRO" serve --forge github --api-url "$api" "$@" \
+		--webhook-secret-file "$scratch/secret" --state-dir "$state" --listen 127.0.0.1:0 \
+		--workers 1 --auditor bob --bot-login maestro-bot 2>>"$scratch/daemon.log" &
+	daemon=$!
+	for _ in $(seq 150); do
+		[ -s "$state/listen" ] && break
+		kill -0 "$daemon" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -s "$state/listen" ] || { fail "the daemon did not start: $(cat "$scratch/daemon.log")"; finish; }
+	hook=http://$(cat "$state/listen")/webhook
+}
+start_daemon --token-file "$scratch/token"
 
 ctl() { curl -sS --max-time 20 "$api/_control/$1"; }
 gh() { # gh TOKEN METHOD PATH [JSON]: a call to the fake GitHub as a user
@@ -200,6 +216,22 @@ cp "$scratch/state.json" "$scratch/state.final.json"
 jq -e --argjson id "$(cards 1)" '.repos[0].comments[] | select(.id == $id) | .body
 	| contains("On hold") and contains("bob")' "$scratch/state.json" >/dev/null ||
 	fail "PR 1's card does not show bob's hold"
+
+# --- the same daemon as a GitHub App: installation tokens from the app's JWT
+kill -TERM "$daemon"
+wait "$daemon" || fail "the daemon exited $? on SIGTERM"
+start_daemon --app-id 4242 --app-key-file "$scratch/app.pem" --installation-id 77
+curl -sS --max-time 20 -X DELETE "$api/_control/requests" >/dev/null
+pr_event opened 3 "$head3"
+processed=$((processed + 1)); wait_done $processed
+state_json
+[ "$(jq '[.repos[0].comments[] | select(.issue == 3 and .user == "maestro[bot]"
+	and (.body | contains("<!-- maestro:decision-card -->")))] | length' "$scratch/state.json")" = 1 ] ||
+	fail "PR 3 has no card by maestro[bot]: $(jq -c '.repos[0].comments | map(select(.issue == 3))' "$scratch/state.json")"
+jq -e --arg h "$head3" '[.repos[0].statuses[] | select(.sha == $h and .creator == "maestro[bot]")] | length == 1' \
+	"$scratch/state.json" >/dev/null || fail "PR 3 has no status by maestro[bot]"
+[ "$(ctl requests | jq '[.[] | select(.method == "POST" and (.path | test("^/app/installations/77/access_tokens$")))] | length')" = 1 ] ||
+	fail "not one installation token request: $(ctl requests | jq -c 'map(.path)')"
 
 # --- the daemon asked nothing GitHub would refuse, and the server answered right
 v=$(ctl violations)
