@@ -99,16 +99,34 @@ static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *
 	return rc;
 }
 
-static char *sticky_body(const mc_pr_options *opt, const char *markdown)
+/*
+ * The comment's text: the card without the time it was made, so that a review
+ * that finds nothing new renders the same text and the comment is left alone
+ * (no edit, no notification, one forge call less); the time is in the evidence
+ * and the comment's own "edited" stamp.
+ */
+static int sticky_body(char **out, const mc_pr_options *opt, struct json_object *card)
 {
 	mc_strbuf sb = MC_STRBUF_INIT;
+	struct json_object *timeless = NULL;
+	char *markdown = NULL;
+	int rc;
 
+	if (json_object_deep_copy(card, &timeless, NULL) != 0)
+		return mc_error_set(MC_EINTERNAL, "copying the card");
+	json_object_object_del(mc_json_get(timeless, "provenance"), "generated_at");
+	rc = mc_review_render_markdown(&markdown, timeless);
+	json_object_put(timeless);
+	if (rc != 0)
+		return rc;
 	mc_strbuf_printf(&sb, "%s\n", MC_PR_CARD_MARKER);
 	if (opt->hold_by)
 		mc_strbuf_printf(&sb, "> **On hold** by %s: %s\n\n", opt->hold_by,
 				 opt->hold_reason ? opt->hold_reason : "");
 	mc_strbuf_puts(&sb, markdown);
-	return mc_strbuf_detach(&sb);
+	free(markdown);
+	*out = mc_strbuf_detach(&sb);
+	return 0;
 }
 
 /* The status line: held, "passed", or the first blocking reason (the card has them all). */
@@ -133,12 +151,13 @@ static char *status_description(const mc_pr_options *opt, struct json_object *ca
 
 static int publish(mc_pr_result *out, const mc_pr_options *opt, const mc_review *review)
 {
-	char *body = sticky_body(opt, review->markdown);
+	char *body = NULL;
 	char *description = status_description(opt, review->card, review->passed);
 	int rc;
 
 	out->status = review->passed && !opt->hold_by ? "success" : "failure";
-	rc = mc_forge_upsert_sticky_comment(opt->forge, opt->repo, opt->number, MC_PR_CARD_MARKER,
+	if ((rc = sticky_body(&body, opt, review->card)) == 0)
+		rc = mc_forge_upsert_sticky_comment(opt->forge, opt->repo, opt->number, MC_PR_CARD_MARKER,
 					    body, &out->comment_changed, &out->comment_id);
 	if (rc == 0)
 		rc = mc_forge_set_status(opt->forge, opt->repo, out->head_sha, MC_PR_STATUS_CONTEXT,

@@ -20,10 +20,10 @@ done
 export GNUPGHOME=$(mktemp -d /tmp/mc-gpg.XXXXXX)   # short: the agent's socket path is limited
 daemon= forge_pid=
 cleanup() {
-	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null
-	[ -z "$forge_pid" ] || kill "$forge_pid" 2>/dev/null
-	gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null
-	[ -z "${KEEP:-}" ] || cp -r "$scratch" "$KEEP"
+	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null || true
+	[ -z "$forge_pid" ] || kill "$forge_pid" 2>/dev/null || true
+	gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null || true
+	[ -z "${KEEP:-}" ] || cp -r "$scratch" "$KEEP" || true   # KEEP=DIR keeps the evidence
 	rm -rf "$GNUPGHOME" "$scratch"
 }
 trap cleanup EXIT
