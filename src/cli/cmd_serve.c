@@ -19,6 +19,8 @@
 /* Flags as given; NULL / -1 when absent, so they override the file only when given. */
 struct serve_flags {
 	const char *config, *forge, *listen, *state_dir, *api_url, *token_file;
+	const char *app_id, *app_key_file;
+	long long installation_id;  /* 0 when absent */
 	const char *secret_files[3];
 	size_t nsecret_files;
 	const char *repos[MC_DAEMON_MAX_REPOS + 1];
@@ -55,6 +57,9 @@ static int parse_flags(struct serve_flags *f, int argc, char **argv)
 		{ "http-threads", required_argument, NULL, 'H' },
 		{ "auditor", required_argument, NULL, 'A' },
 		{ "bot-login", required_argument, NULL, 'B' },
+		{ "app-id", required_argument, NULL, 'I' },
+		{ "app-key-file", required_argument, NULL, 'K' },
+		{ "installation-id", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -88,6 +93,17 @@ static int parse_flags(struct serve_flags *f, int argc, char **argv)
 			f->auditors[f->nauditors++] = optarg;
 			break;
 		case 'B': f->bot_login = optarg; break;
+		case 'I': f->app_id = optarg; break;
+		case 'K': f->app_key_file = optarg; break;
+		case 'N': {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+			if (end == optarg || *end || v <= 0)
+				return mc_error_set(MC_EINVAL, "--installation-id: '%s' is not a "
+						    "positive number", optarg);
+			f->installation_id = v;
+			break;
+		}
 		case 'p':
 			if (parse_count(&f->poll, "--poll", optarg, 86400))
 				return MC_EINVAL;
@@ -135,6 +151,9 @@ static int load_config(mc_daemon_options *o, struct json_object **doc, const cha
 	o->state_dir = mc_json_get_string(*doc, "state_dir", NULL);
 	o->api_url = mc_json_get_string(*doc, "api_url", NULL);
 	o->token_file = mc_json_get_string(*doc, "token_file", NULL);
+	o->app_id = mc_json_get_string(*doc, "app_id", NULL);
+	o->app_key_file = mc_json_get_string(*doc, "app_key_file", NULL);
+	o->installation_id = (long long)mc_json_get_int(*doc, "installation_id", 0);
 	o->poll_seconds = (int)mc_json_get_int(*doc, "poll_seconds", 0);
 	o->workers = (unsigned)mc_json_get_int(*doc, "workers", 0);
 	o->http_threads = (unsigned)mc_json_get_int(*doc, "http_threads", 0);
@@ -162,6 +181,9 @@ static void apply_flags(mc_daemon_options *o, const struct serve_flags *f)
 	if (f->state_dir) o->state_dir = f->state_dir;
 	if (f->api_url) o->api_url = f->api_url;
 	if (f->token_file) o->token_file = f->token_file;
+	if (f->app_id) o->app_id = f->app_id;
+	if (f->app_key_file) o->app_key_file = f->app_key_file;
+	if (f->installation_id) o->installation_id = f->installation_id;
 	if (f->poll >= 0) o->poll_seconds = (int)f->poll;
 	if (f->workers >= 0) o->workers = (unsigned)f->workers;
 	if (f->http_threads >= 0) o->http_threads = (unsigned)f->http_threads;
@@ -215,6 +237,7 @@ const struct mc_command mc_cmd_serve = {
 	"usage: maestro serve [--config FILE] [--forge local|github|gitea]\n"
 	"         [--listen HOST:PORT] --webhook-secret-file FILE [--webhook-secret-file FILE]\n"
 	"         --state-dir DIR [--api-url URL] [--token-file FILE] [--poll SECONDS]\n"
+	"         [--app-id ID --app-key-file PEM --installation-id N]\n"
 	"         [--repo OWNER/NAME|PATH]... [--workers N] [--http-threads N]\n"
 	"         [--auditor LOGIN]... [--bot-login LOGIN]\n\n"
 	"Serves POST /webhook, GET /healthz and GET /metrics on --listen (default\n"
@@ -238,6 +261,9 @@ const struct mc_command mc_cmd_serve = {
 	"recorded as a signed release record. Failed events are retried with backoff.\n"
 	"--poll SECONDS also lists each --repo's open PRs that often and queues new\n"
 	"heads (for hosts without webhooks, and to reconcile missed deliveries).\n"
-	"--bot-login names the bot's own account, whose comments are never commands.\n",
+	"--bot-login names the bot's own account, whose comments are never commands.\n"
+	"--app-id, --app-key-file (mode 0600) and --installation-id act as a GitHub App\n"
+	"instead of --token-file: installation tokens are asked for with the app's JWT,\n"
+	"cached until shortly before they expire, and also used to fetch over https.\n",
 	run_serve,
 };

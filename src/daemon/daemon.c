@@ -78,6 +78,37 @@ static int check_forge(const mc_daemon_options *o)
 	return 0;
 }
 
+static int check_secret_file(const char *what, const char *path);
+
+/* A GitHub App: all three settings, on the github forge, the key file owner-only. */
+static int check_app(const mc_daemon_options *o)
+{
+	int given = (o->app_id != NULL) + (o->app_key_file != NULL) + (o->installation_id != 0);
+	const char *p;
+
+	if (given == 0)
+		return 0;
+	if (strcmp(o->forge, "github") != 0)
+		return mc_error_set(MC_EINVAL, "app_id: a GitHub App works with the github forge "
+				    "only, not %s", o->forge);
+	if (given != 3)
+		return mc_error_set(MC_EINVAL, "%s: a GitHub App needs app_id, app_key_file and "
+				    "installation_id together",
+				    !o->app_id ? "app_id" : !o->app_key_file ? "app_key_file"
+									: "installation_id");
+	for (p = o->app_id; *p; p++)
+		if (*p < '0' || *p > '9' || p - o->app_id >= 20)
+			return mc_error_set(MC_EINVAL, "app_id: '%.40s' is not a number", o->app_id);
+	if (!*o->app_id)
+		return mc_error_set(MC_EINVAL, "app_id: empty");
+	if (o->installation_id < 0)
+		return mc_error_set(MC_EINVAL, "installation_id: must be positive");
+	if (o->token_file)
+		return mc_error_set(MC_EINVAL, "token_file: give a token file or a GitHub App, "
+				    "not both");
+	return check_secret_file("GitHub App key", o->app_key_file);
+}
+
 /* A secret file must read (exists, owner-only mode, not empty); its value is dropped. */
 static int check_secret_file(const char *what, const char *path)
 {
@@ -108,9 +139,13 @@ int mc_daemon_check(const mc_daemon_options *o)
 	for (i = 0; i < o->nsecret_files; i++)
 		if ((rc = check_secret_file("webhook secret", o->secret_files[i])) != 0)
 			return rc;
-	if (strcmp(o->forge, "local") != 0 && !o->token_file)
-		return mc_error_set(MC_EINVAL, "token_file: a %s forge needs an API token file",
-				    o->forge);
+	if ((rc = check_app(o)) != 0)
+		return rc;
+	if (strcmp(o->forge, "local") != 0 && !o->token_file && !o->app_key_file)
+		return mc_error_set(MC_EINVAL, "token_file: a %s forge needs an API token file%s",
+				    o->forge, strcmp(o->forge, "github") == 0
+						      ? " or a GitHub App (app_id, app_key_file, "
+							"installation_id)" : "");
 	if (o->token_file && (rc = check_secret_file("token", o->token_file)) != 0)
 		return rc;
 	if (o->poll_seconds < 0 || o->poll_seconds > 86400)

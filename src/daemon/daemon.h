@@ -28,6 +28,11 @@ typedef struct mc_daemon_options {
 	const char *state_dir;
 	const char *api_url;     /* NULL: the forge's public default (none for gitea) */
 	const char *token_file;
+	/* GitHub App (instead of token_file): its id, its private key file (mode 0600)
+	 * and the installation to act as; all three or none. */
+	const char *app_id;
+	const char *app_key_file;
+	long long installation_id;
 	int poll_seconds;        /* 0 = no polling */
 	const char *repos[MC_DAEMON_MAX_REPOS];
 	size_t nrepos;

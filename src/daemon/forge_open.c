@@ -32,8 +32,16 @@ int mc_daemon_forge_open(mc_daemon_forge *out, const mc_daemon_options *opts,
 	if (asprintf(&out->local_dir, "%s/local", opts->state_dir) < 0 ||
 	    asprintf(&out->mirror_dir, "%s/repos", opts->state_dir) < 0)
 		abort();
+	if (opts->app_key_file &&
+	    (rc = mc_secret_read_file(&out->app_key, NULL, opts->app_key_file)) != 0) {
+		mc_daemon_forge_close(out);
+		return mc_error_wrap(rc, "GitHub App key");
+	}
 	fo.api_url = opts->api_url;
 	fo.token = out->token;
+	fo.app_id = opts->app_id;
+	fo.app_private_key_pem = out->app_key;
+	fo.installation_id = (int64_t)opts->installation_id;
 	fo.local_dir = out->local_dir;
 	fo.user_agent = "maestro-daemon";
 	fo.observe = metrics ? observe : NULL;
@@ -47,6 +55,7 @@ void mc_daemon_forge_close(mc_daemon_forge *df)
 {
 	mc_forge_close(df->forge);
 	mc_secret_free(df->token);
+	mc_secret_free(df->app_key);
 	free(df->local_dir);
 	free(df->mirror_dir);
 	memset(df, 0, sizeof *df);

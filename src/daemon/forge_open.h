@@ -1,6 +1,7 @@
 /*
  * The forge handle a daemon thread uses, built from the daemon's options: the
- * driver, its base URL, the token read from its owner-only file, the local
+ * driver, its base URL, the token (or a GitHub App's key) read from its owner-only
+ * file, the local
  * driver's directory under the state directory, and the /metrics observer. Each
  * worker and the poller open their own (a handle is used by one thread).
  */
@@ -11,7 +12,8 @@
 
 typedef struct mc_daemon_forge {
 	mc_forge *forge;
-	char *token;        /* also used to fetch over https; wiped when closed */
+	char *token;        /* the API token, or NULL; wiped when closed */
+	char *app_key;      /* the GitHub App's private key (PEM), or NULL; wiped when closed */
 	char *local_dir;
 	char *mirror_dir;
 } mc_daemon_forge;

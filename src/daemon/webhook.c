@@ -126,7 +126,7 @@ static void log_delivery(const delivery_headers *h, const mc_webhook_event *ev,
 			 const char *result)
 {
 	mc_log(MC_LOG_INFO, "webhook.delivery", "forge", h->forge, "delivery", h->delivery,
-	       "event", h->event, "action", ev ? ev->action : "", "repo", ev ? ev->repo : "",
+	       "webhook_event", h->event, "action", ev ? ev->action : "", "repo", ev ? ev->repo : "",
 	       "result", result, NULL);
 }
 
@@ -187,7 +187,7 @@ void mc_webhook_handle(const mc_http_request *req, mc_http_response *resp, void 
 		return;
 	}
 	if (mc_webhook_event_parse(&ev, h.event, body, len, MC_WEBHOOK_MAX_BODY) != 0) {
-		mc_log(MC_LOG_WARN, "webhook.malformed", "delivery", h.delivery, "event", h.event,
+		mc_log(MC_LOG_WARN, "webhook.malformed", "delivery", h.delivery, "webhook_event", h.event,
 		       "error", mc_error_message(), NULL);
 		mc_http_response_text(resp, 400, "malformed payload: %s\n", mc_error_message());
 		mc_metrics_delivery(wh->metrics, MC_DELIVERY_BAD_REQUEST);

@@ -98,11 +98,11 @@ static void finish(worker *w, mc_store *store, const mc_queue_event *ev, int rc,
 			mc_log(MC_LOG_ERROR, "worker.done_failed", "seq", seq, "error",
 			       mc_error_message(), NULL);
 		mc_metrics_observe_processing(w->pool->metrics, (double)(now - ev->received_at));
-		mc_log(MC_LOG_INFO, "worker.processed", "seq", seq, "event", ev->event, "repo",
+		mc_log(MC_LOG_INFO, "worker.processed", "seq", seq, "webhook_event", ev->event, "repo",
 		       ev->repo, "outcome", outcome->what, NULL);
 		return;
 	}
-	mc_log(MC_LOG_WARN, "worker.failed", "seq", seq, "event", ev->event, "repo", ev->repo,
+	mc_log(MC_LOG_WARN, "worker.failed", "seq", seq, "webhook_event", ev->event, "repo", ev->repo,
 	       "attempts", attempts, "error", mc_error_message(), NULL);
 	if (mc_queue_fail(store, ev->seq, mc_error_message(), now + retry_delay(ev->attempts),
 			  max_attempts, now) != 0)
@@ -131,7 +131,6 @@ static void process_one(worker *w, mc_store *store, mc_daemon_forge *df, const c
 	ctx.forge = df->forge;
 	ctx.state = store;
 	ctx.mirror_dir = df->mirror_dir;
-	ctx.fetch_token = df->token;
 	ctx.auditors = o->auditors;
 	ctx.nauditors = o->nauditors;
 	ctx.bot_login = o->bot_login;

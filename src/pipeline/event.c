@@ -29,7 +29,6 @@ static void pr_options(mc_pr_options *opt, const mc_event_context *ctx, const ch
 	opt->repo = repo;
 	opt->number = number;
 	opt->mirror_dir = ctx->mirror_dir;
-	opt->fetch_token = ctx->fetch_token;
 	opt->remote = ctx->remote;
 	opt->now = ctx->now;
 }

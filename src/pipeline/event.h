@@ -24,7 +24,6 @@ typedef struct mc_event_context {
 	mc_forge *forge;
 	mc_store *state;                 /* the daemon's store: holds, commands carried out */
 	const char *mirror_dir;          /* <state-dir>/repos */
-	const char *fetch_token;         /* https token for fetching forge repositories, or NULL */
 	const mc_remote_options *remote;
 	const char *const *auditors;
 	size_t nauditors;

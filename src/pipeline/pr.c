@@ -15,6 +15,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/strbuf.h"
 
 /* owner/name with GitHub's characters only, so it is safe as a directory name. */
@@ -66,7 +67,7 @@ static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *
 	mc_repo *mirror = NULL;
 	mc_strbuf base = MC_STRBUF_INIT, head = MC_STRBUF_INIT, tracking = MC_STRBUF_INIT;
 	const char *specs[2];
-	char *url;
+	char *url, *token = NULL;
 	int rc;
 
 	*base_rev = NULL;
@@ -82,9 +83,17 @@ static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *
 			 (long long)pr->number, (long long)pr->number);
 	specs[0] = base.buf;
 	specs[1] = head.buf;
-	url = mc_pr_fetch_url(pr->clone_url ? pr->clone_url : "", opt->fetch_token);
+	if ((rc = mc_forge_git_token(opt->forge, &token)) != 0) {
+		mc_repo_free(mirror);
+		mc_strbuf_release(&tracking);
+		mc_strbuf_release(&base);
+		mc_strbuf_release(&head);
+		return rc;
+	}
+	url = mc_pr_fetch_url(pr->clone_url ? pr->clone_url : "", token);
+	mc_secret_free(token);
 	rc = mc_remote_fetch_code(mirror, url, specs, 2, opt->remote);
-	free(url);
+	mc_secret_free(url);
 	if (rc == 0)
 		*base_rev = mc_strbuf_detach(&tracking);
 	mc_strbuf_release(&tracking);
@@ -94,16 +103,34 @@ static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *
 	return rc;
 }
 
-static char *sticky_body(const mc_pr_options *opt, const char *markdown)
+/*
+ * The comment's text: the card without the time it was made, so that a review
+ * that finds nothing new renders the same text and the comment is left alone
+ * (no edit, no notification, one forge call less); the time is in the evidence
+ * and the comment's own "edited" stamp.
+ */
+static int sticky_body(char **out, const mc_pr_options *opt, struct json_object *card)
 {
 	mc_strbuf sb = MC_STRBUF_INIT;
+	struct json_object *timeless = NULL;
+	char *markdown = NULL;
+	int rc;
 
+	if (json_object_deep_copy(card, &timeless, NULL) != 0)
+		return mc_error_set(MC_EINTERNAL, "copying the card");
+	json_object_object_del(mc_json_get(timeless, "provenance"), "generated_at");
+	rc = mc_review_render_markdown(&markdown, timeless);
+	json_object_put(timeless);
+	if (rc != 0)
+		return rc;
 	mc_strbuf_printf(&sb, "%s\n", MC_PR_CARD_MARKER);
 	if (opt->hold_by)
 		mc_strbuf_printf(&sb, "> **On hold** by %s: %s\n\n", opt->hold_by,
 				 opt->hold_reason ? opt->hold_reason : "");
 	mc_strbuf_puts(&sb, markdown);
-	return mc_strbuf_detach(&sb);
+	free(markdown);
+	*out = mc_strbuf_detach(&sb);
+	return 0;
 }
 
 /* The status line: held, "passed", or the first blocking reason (the card has them all). */
@@ -128,12 +155,13 @@ static char *status_description(const mc_pr_options *opt, struct json_object *ca
 
 static int publish(mc_pr_result *out, const mc_pr_options *opt, const mc_review *review)
 {
-	char *body = sticky_body(opt, review->markdown);
+	char *body = NULL;
 	char *description = status_description(opt, review->card, review->passed);
 	int rc;
 
 	out->status = review->passed && !opt->hold_by ? "success" : "failure";
-	rc = mc_forge_upsert_sticky_comment(opt->forge, opt->repo, opt->number, MC_PR_CARD_MARKER,
+	if ((rc = sticky_body(&body, opt, review->card)) == 0)
+		rc = mc_forge_upsert_sticky_comment(opt->forge, opt->repo, opt->number, MC_PR_CARD_MARKER,
 					    body, &out->comment_changed, &out->comment_id);
 	if (rc == 0)
 		rc = mc_forge_set_status(opt->forge, opt->repo, out->head_sha, MC_PR_STATUS_CONTEXT,

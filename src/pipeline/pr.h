@@ -30,9 +30,9 @@ typedef struct mc_pr_options {
 	/* GitHub and Gitea: the PR's commits are fetched into
 	 * <mirror_dir>/<owner>+<name>.git (created when absent). */
 	const char *mirror_dir;
-	/* A token for fetching over https (a PAT or an installation token), or NULL. It
-	 * goes into the clone URL as credentials, which remote.c redacts from messages. */
-	const char *fetch_token;
+	/* Fetching over https uses the forge's current git token (mc_forge_git_token: the
+	 * PAT, or the App's installation token, renewed as it expires). It goes into the
+	 * clone URL as credentials, which remote.c redacts from messages. */
 	const mc_remote_options *remote;  /* ssh key, known_hosts, timeouts; may be NULL */
 	/* An auditor's hold (adapters/store/pr_state.h): shown above the card and turns the
 	 * status into a failure until lifted. NULL: not held. */

@@ -223,13 +223,29 @@ static struct json_object *build_card(struct run *r, time_t now)
 	return card;
 }
 
+int mc_review_render_markdown(char **out, struct json_object *card)
+{
+	const char *tmpl = mc_embedded_get(CARD_TEMPLATE, NULL);
+	mc_strbuf md = MC_STRBUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (!tmpl)
+		return mc_error_set(MC_EINTERNAL, "%s is not embedded", CARD_TEMPLATE);
+	if ((rc = mc_template_render(&md, tmpl, card)) != 0) {
+		mc_strbuf_release(&md);
+		return mc_error_wrap(MC_EINTERNAL, "rendering %s", CARD_TEMPLATE);
+	}
+	*out = mc_strbuf_detach(&md);
+	return 0;
+}
+
 /* The card is checked against its own schema before anyone sees it: a card that
  * does not validate is a bug here, not something to publish. */
 static int render_card(mc_review *out)
 {
 	struct json_object *schema = NULL;
-	const char *text = mc_embedded_get(CARD_SCHEMA, NULL), *tmpl;
-	mc_strbuf md = MC_STRBUF_INIT;
+	const char *text = mc_embedded_get(CARD_SCHEMA, NULL);
 	int rc;
 
 	if (!text || mc_json_parse(&schema, text, strlen(text), strlen(text), CARD_SCHEMA) != 0)
@@ -238,14 +254,7 @@ static int render_card(mc_review *out)
 	json_object_put(schema);
 	if (rc)
 		return mc_error_wrap(MC_EINTERNAL, "maestro built an invalid card");
-	if (!(tmpl = mc_embedded_get(CARD_TEMPLATE, NULL)))
-		return mc_error_set(MC_EINTERNAL, "%s is not embedded", CARD_TEMPLATE);
-	if ((rc = mc_template_render(&md, tmpl, out->card)) != 0) {
-		mc_strbuf_release(&md);
-		return mc_error_wrap(MC_EINTERNAL, "rendering %s", CARD_TEMPLATE);
-	}
-	out->markdown = mc_strbuf_detach(&md);
-	return 0;
+	return mc_review_render_markdown(&out->markdown, out->card);
 }
 
 /* Record the card about the head commit; the evidence_note says what happened. */

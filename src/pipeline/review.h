@@ -55,6 +55,9 @@ typedef struct mc_review {
  * no_cache (which leaves that file alone); failing to store it is a warning.
  */
 int mc_review_run(mc_review *out, const mc_review_options *opt);
+
+/* The card document as Markdown (templates/decision-card.md); free() *out. */
+int mc_review_render_markdown(char **out, struct json_object *card);
 void mc_review_free(mc_review *review);
 
 /* Where the history cache of a repository lives: <common git dir>/maestro/cache.db. */

@@ -48,6 +48,14 @@ void mc_log(enum mc_log_level level, const char *event, ...)
 	va_start(ap, event);
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
+		/* A field never replaces the line's own ts, level or event: readers find
+		 * lines by their event name. */
+		if (!strcmp(k, "ts") || !strcmp(k, "level") || !strcmp(k, "event")) {
+			char renamed[32];
+			snprintf(renamed, sizeof renamed, "field_%s", k);
+			json_object_object_add(o, renamed, json_object_new_string(v ? v : ""));
+			continue;
+		}
 		json_object_object_add(o, k, json_object_new_string(v ? v : ""));
 	}
 	va_end(ap);

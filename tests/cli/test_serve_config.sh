@@ -20,6 +20,22 @@ expect_exit 2 "a bad listen address" "$MAESTRO" serve --listen nowhere --state-d
 expect_exit 2 "github without a token" "$MAESTRO" serve --forge github --state-dir "$scratch/st" \
 	--webhook-secret-file "$scratch/secret"
 grep -q token_file <<<"$err" || fail "the error should name token_file: $err"
+# A GitHub App instead of a token: all three settings, github only, an owner-only key.
+expect_exit 2 "an App without its installation" "$MAESTRO" serve --forge github --state-dir "$scratch/st" \
+	--webhook-secret-file "$scratch/secret" --app-id 42 --app-key-file "$scratch/secret"
+grep -q installation_id <<<"$err" || fail "the error should name installation_id: $err"
+expect_exit 2 "an App on gitea" "$MAESTRO" serve --forge gitea --api-url http://127.0.0.1:1/api/v1 \
+	--state-dir "$scratch/st" --webhook-secret-file "$scratch/secret" --app-id 42 \
+	--app-key-file "$scratch/secret" --installation-id 7
+expect_exit 2 "a world-readable App key" "$MAESTRO" serve --forge github --state-dir "$scratch/st" \
+	--webhook-secret-file "$scratch/secret" --app-id 42 --app-key-file "$scratch/open-secret" \
+	--installation-id 7
+grep -q "open-secret" <<<"$err" || fail "the error should name the key file: $err"
+expect_exit 2 "a token and an App" "$MAESTRO" serve --forge github --state-dir "$scratch/st" \
+	--webhook-secret-file "$scratch/secret" --token-file "$scratch/secret" --app-id 42 \
+	--app-key-file "$scratch/secret" --installation-id 7
+expect_exit 2 "a bad installation id" "$MAESTRO" serve --forge github --state-dir "$scratch/st" \
+	--webhook-secret-file "$scratch/secret" --installation-id x7
 expect_exit 2 "gitea without its API URL" "$MAESTRO" serve --forge gitea --token-file "$scratch/secret" \
 	--state-dir "$scratch/st" --webhook-secret-file "$scratch/secret"
 expect_exit 2 "--poll while no poller exists" "$MAESTRO" serve --poll 60 --state-dir "$scratch/st" \

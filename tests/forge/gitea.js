@@ -124,7 +124,7 @@ function repository(r, base) {
   const host = base.replace(/\/api\/v1$/, '');
   return { id: r.id, owner: user(r.owner, base), name: r.name, full_name: r.fullName, description: '',
     empty: false, private: r.private, fork: false, html_url: `${host}/${r.fullName}`,
-    ssh_url: `git@127.0.0.1:${r.fullName}.git`, clone_url: `${host}/${r.fullName}.git`,
+    ssh_url: `git@127.0.0.1:${r.fullName}.git`, clone_url: r.cloneUrl || `${host}/${r.fullName}.git`,
     default_branch: r.defaultBranch, created_at: r.createdAt, updated_at: r.createdAt };
 }
 

@@ -67,7 +67,7 @@ function minimalRepo(r, base) {
 function repository(r, base) {
   return {
     ...minimalRepo(r, base),
-    clone_url: `${base}/${r.fullName}.git`, git_url: `${base.replace(/^http/, 'git')}/${r.fullName}.git`,
+    clone_url: r.cloneUrl || `${base}/${r.fullName}.git`, git_url: `${base.replace(/^http/, 'git')}/${r.fullName}.git`,
     ssh_url: `git@127.0.0.1:${r.fullName}.git`, svn_url: `${base}/${r.fullName}`, mirror_url: null,
     homepage: null, language: null, forks: 0, forks_count: 0, stargazers_count: 0,
     watchers: 0, watchers_count: 0, size: 0, default_branch: r.defaultBranch,

@@ -65,7 +65,11 @@ class State {
       defaultBranch: r.default_branch || 'main', private: !!r.private,
       collaborators: new Map(), labels: new Map(), pulls: new Map(), shas: new Set(r.commits || []),
       createdAt: r.created_at || '2024-01-01T00:00:00Z',
+      // Where git fetches from: a seed may point it at a local repository (a path or
+      // file:// URL) so that a bot under test can fetch real commits.
+      cloneUrl: r.clone_url || null,
     };
+    need(repo.cloneUrl === null || typeof repo.cloneUrl === 'string', 'clone_url must be a string');
     this.repos.set(repo.fullName, repo);
     this.user(r.owner);
     repo.collaborators.set(r.owner, 'admin');

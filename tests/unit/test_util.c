@@ -2,11 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 
 START_TEST(strbuf_grows_and_formats)
@@ -74,6 +76,35 @@ START_TEST(fs_read_respects_limit)
 }
 END_TEST
 
+/* A field named like the line's own keys must not replace them (the worker logged
+ * "event": "pull_request" over "worker.processed"). */
+START_TEST(log_field_keeps_event_name)
+{
+	char path[] = "/tmp/mc-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	char *text = NULL;
+	size_t len;
+	struct json_object *line = NULL;
+
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	mc_log_set_level(MC_LOG_INFO);
+	mc_log(MC_LOG_INFO, "worker.processed", "event", "pull_request", "seq", "1", NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	ck_assert_int_eq(mc_fs_read_file(&text, &len, path, 4096), 0);
+	unlink(path);
+	ck_assert_int_eq(mc_json_parse(&line, text, len, 4096, "log"), 0);
+	ck_assert_str_eq(mc_json_get_string(line, "event", ""), "worker.processed");
+	ck_assert_str_eq(mc_json_get_string(line, "field_event", ""), "pull_request");
+	json_object_put(line);
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -83,6 +114,7 @@ int main(void)
 	tcase_add_test(tc, json_parse_rejects_trailing_and_oversize);
 	tcase_add_test(tc, json_parse_limits_depth);
 	tcase_add_test(tc, fs_read_respects_limit);
+	tcase_add_test(tc, log_field_keeps_event_name);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);
 }

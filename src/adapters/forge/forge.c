@@ -116,6 +116,18 @@ mc_forge_kind mc_forge_get_kind(const mc_forge *forge)
 	return forge->kind;
 }
 
+int mc_forge_git_token(mc_forge *forge, char **token)
+{
+	int rc;
+
+	*token = NULL;
+	if (!forge->driver->git_token)
+		return 0;
+	if ((rc = forge->driver->git_token(forge->state, token)) != 0)
+		return mc_error_wrap(rc, "%s forge, token for git", forge->driver->name);
+	return 0;
+}
+
 void mc_forge_get_stats(const mc_forge *forge, mc_forge_stats *out)
 {
 	*out = forge->stats;

@@ -143,6 +143,15 @@ int mc_forge_react(mc_forge *forge, const char *repo, int64_t comment_id, const 
 int mc_forge_permission(mc_forge *forge, char **permission, const char *repo,
 			const char *user, int cache_s);
 
+/*
+ * The token git should use to fetch the forge's repositories over https: the
+ * personal access token, or the GitHub App's current installation token (asked
+ * for, or renewed, when the cached one is about to expire). *token is NULL when
+ * the forge has none (the local driver, or a REST forge opened without a token).
+ * Free *token with mc_secret_free (util/secret.h), which wipes it.
+ */
+int mc_forge_git_token(mc_forge *forge, char **token);
+
 /* 1 when permission allows writing (admin, maintain, write). */
 int mc_forge_permission_can_write(const char *permission);
 

@@ -24,6 +24,8 @@ typedef struct mc_forge_driver {
 	int (*set_status)(void *state, const char *repo, const char *sha, const char *context,
 			  const char *state_name, const char *description, const char *target_url);
 	int (*react)(void *state, const char *repo, int64_t comment_id, const char *content);
+	/* The token for git over https, or *token NULL (may be NULL: the driver has none). */
+	int (*git_token)(void *state, char **token);
 	/* Uncached: forge.c caches. */
 	int (*permission)(void *state, char **permission, const char *repo, const char *user);
 } mc_forge_driver;

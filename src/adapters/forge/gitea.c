@@ -56,4 +56,5 @@ const mc_forge_driver mc_forge_driver_gitea = {
 	.set_status = mc_rest_set_status,
 	.react = mc_rest_react,
 	.permission = mc_rest_permission,
+	.git_token = mc_rest_git_token,
 };

@@ -183,6 +183,21 @@ void mc_rest_close(void *state)
 	free(r);
 }
 
+/* ---- git ---- */
+
+int mc_rest_git_token(void *state, char **token)
+{
+	mc_rest *r = state;
+	const char *current = r->token;
+	int rc;
+
+	*token = NULL;
+	if (r->app && (rc = mc_github_app_token(r->app, r->http, &current)) != 0)
+		return rc;
+	*token = current ? mc_xstrdup(current) : NULL;
+	return 0;
+}
+
 /* ---- calls ---- */
 
 static int authorization(mc_rest *r, const char **out)

@@ -46,6 +46,7 @@ int mc_rest_set_status(void *state, const char *repo, const char *sha, const cha
 		       const char *state_name, const char *description, const char *target_url);
 int mc_rest_react(void *state, const char *repo, int64_t comment_id, const char *content);
 int mc_rest_permission(void *state, char **permission, const char *repo, const char *user);
+int mc_rest_git_token(void *state, char **token);
 
 /* Pure pieces, exposed for the tests. */
 
