@@ -117,6 +117,11 @@ static const char *const migrations[] = {
 	"  minutes_n INTEGER NOT NULL, minutes_mean REAL NOT NULL, minutes_var REAL NOT NULL,"
 	"  eval_n INTEGER NOT NULL, eval_mean REAL NOT NULL, eval_var REAL NOT NULL,"
 	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 7: contracts found by task (one per task, agents.c checks it in the insert's
+	 * transaction), and each task's latest escalation for its Decision Card. */
+	"CREATE INDEX ag_contract_task ON ag_contract(task_id, accepted_at);"
+	"CREATE TABLE ag_escalation (task_id TEXT PRIMARY KEY, at INTEGER NOT NULL,"
+	"  body TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 int mc_store_schema_version(void)
