@@ -250,20 +250,23 @@ int mc_agents_escalation_put(mc_store *store, const char *task_id, int64_t at, c
 	return step_done(store, st, "storing the escalation");
 }
 
-int mc_agents_task_escalation(char **body, mc_store *store, const char *task_id)
+int mc_agents_task_escalation(char **body, int64_t *at, mc_store *store, const char *task_id)
 {
 	sqlite3_stmt *st;
 	int rc, r;
 	*body = NULL;
-	if ((rc = prepare(&st, store, "SELECT body FROM ag_escalation WHERE task_id = ?",
+	*at = 0;
+	if ((rc = prepare(&st, store, "SELECT body, at FROM ag_escalation WHERE task_id = ?",
 			  "escalations")))
 		return rc;
 	bind_text(st, 1, task_id);
 	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
+	if (r == SQLITE_ROW) {
 		*body = mc_xstrdup((const char *)sqlite3_column_text(st, 0));
-	else if (r == SQLITE_DONE)
+		*at = sqlite3_column_int64(st, 1);
+	} else if (r == SQLITE_DONE) {
 		rc = mc_error_set(MC_ENOTFOUND, "task '%s' has no escalation", task_id);
+	}
 	else
 		rc = mc_store_fail(store, "reading escalations");
 	sqlite3_finalize(st);

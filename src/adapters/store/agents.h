@@ -45,8 +45,9 @@ int mc_agents_contract_put(mc_store *store, const char *id, const mc_award *awar
 int mc_agents_task_contract(char **body, mc_store *store, const char *task_id);
 /* A task's latest escalation (body: the escalation as JSON), replaced by the next. */
 int mc_agents_escalation_put(mc_store *store, const char *task_id, int64_t at, const char *body);
-/* MC_ENOTFOUND when the task has none. free() *body. */
-int mc_agents_task_escalation(char **body, mc_store *store, const char *task_id);
+/* The task's latest escalation and when it was made; MC_ENOTFOUND when it has none.
+ * free() *body. */
+int mc_agents_task_escalation(char **body, int64_t *at, mc_store *store, const char *task_id);
 /* A contract's body; *has_actuals says whether actuals were recorded. MC_ENOTFOUND
  * "no contract 'X'". free() *body. */
 int mc_agents_contract_get(char **body, int *has_actuals, mc_store *store, const char *id);
