@@ -31,6 +31,7 @@ static void pr_options(mc_pr_options *opt, const mc_event_context *ctx, const ch
 	opt->mirror_dir = ctx->mirror_dir;
 	opt->fetch_token = ctx->fetch_token;
 	opt->remote = ctx->remote;
+	opt->agents = ctx->state;
 	opt->now = ctx->now;
 }
 

@@ -79,6 +79,14 @@ static int check_and_store(mc_store *store, verifier *v, const mc_negotiate_poli
 	char *body;
 	int rc;
 
+	/* A signature this policy has no pinned key for, where none is required (an offer
+	 * through the daemon's API, whose token already names the agent), is kept
+	 * unverified: the repository's policy checks it when the offer is negotiated. */
+	if (o->signature && !p->require_signatures) {
+		const mc_agent_profile *agent = mc_negotiate_profile(p, o->agent_id);
+		if (!agent || !agent->key[0])
+			goto store;
+	}
 	if (o->signature || p->require_signatures) {
 		o->verified = verify_offer(v, p, o, &why);
 		if (!o->verified && (o->signature || p->require_signatures))
@@ -86,6 +94,7 @@ static int check_and_store(mc_store *store, verifier *v, const mc_negotiate_poli
 					    "offer %s: signature: %s%s", o->offer_id, why,
 					    o->signature ? "" : ", and negotiation.require_signatures is on");
 	}
+store:
 	body = offer_body(o);
 	rc = mc_agents_offer_put(store, o, body, o->verified, now, p->rate_window_seconds,
 				 p->rate_limit, duplicate);
@@ -499,7 +508,8 @@ static int read_head_offers(gathered *g, context *ctx, verifier *v, const char *
 }
 
 /* Offers submitted earlier (slash-command, API) for these tasks, not expired. */
-static int read_stored_offers(gathered *g, context *ctx, struct json_object *schema, int all_tasks)
+static int read_stored_offers(gathered *g, context *ctx, verifier *v, struct json_object *schema,
+			      int all_tasks)
 {
 	mc_stored_offer *stored = NULL;
 	size_t n = 0, i;
@@ -514,7 +524,21 @@ static int read_stored_offers(gathered *g, context *ctx, struct json_object *sch
 		    mc_offer_from_json(&o, doc, schema, "stored offer") != 0) {
 			mc_error_clear();
 		} else {
+			const char *why;
 			o.verified = stored[i].verified;
+			/* stored unverified where it arrived: this policy's pinned keys decide */
+			if (!o.verified && o.signature &&
+			    !(o.verified = verify_offer(v, &ctx->policy, &o, &why)) &&
+			    mc_negotiate_profile(&ctx->policy, o.agent_id) &&
+			    mc_negotiate_profile(&ctx->policy, o.agent_id)->key[0]) {
+				if (has_task(g, o.task_id) || all_tasks) {
+					mc_error_set(MC_EVERIFY, "offer %s: signature: %s", o.offer_id, why);
+					refuse_early(g, o.offer_id, o.agent_id);
+				}
+				mc_offer_clear(&o);
+				json_object_put(doc);
+				continue;
+			}
 			if (all_tasks)
 				add_task(g, o.task_id, -1);
 			if (has_task(g, o.task_id) && !has_offer(g, o.offer_id))
@@ -725,13 +749,19 @@ int mc_negotiate_pipeline_run(mc_negotiate_outcome *out, const mc_negotiate_opti
 	if (head && !opt->offers_path && !opt->task_id)
 		for (i = 0; i < g.n; i++)
 			add_task(&g, g.offers[i].task_id, -1);
-	if ((rc = read_stored_offers(&g, &ctx, schema,
+	if ((rc = read_stored_offers(&g, &ctx, &v, schema,
 				     !opt->offers_path && !head && !opt->task_id)) != 0)
 		goto out;
 	if (opt->task_id)
 		keep_task(&g, opt->task_id);
 	if ((rc = drop_contracted(&g, &ctx, before)) != 0)
 		goto out;
+	if (opt->only_if_offered && g.n == 0) {
+		/* nobody offered: the profiles' standing offers wait too */
+		for (i = 0; i < g.ntasks; i++)
+			free(g.task_ids[i]);
+		g.ntasks = 0;
+	}
 	add_profile_offers(&g, &ctx);
 	if ((rc = load_reputations(&reps, &nreps, &ctx, &g)) != 0)
 		goto out;

@@ -45,6 +45,9 @@ typedef struct mc_negotiate_options {
 	/* Negotiate this task alone (a pull request's: its portfolio item id); offers for
 	 * other tasks are left for later. NULL: every task offered for. */
 	const char *task_id;
+	/* Negotiate only when someone offered from outside (a stored offer or a file in the
+	 * head): a pull request's review does not contract standing offers on its own. */
+	int only_if_offered;
 	const char *offers_path;      /* a negotiation input (schemas/negotiation-input.schema.json) */
 	const char *policy_path;      /* a negotiation section over the config's */
 	const char *head;             /* revision whose .maestro/offers/<name>.json join; NULL: none */
