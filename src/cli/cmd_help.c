@@ -23,9 +23,10 @@ static void print_overview(FILE *out)
 	for (c = mc_commands; *c; c++)
 		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n"
-		     "Not built yet, so not in this binary: the `/maestro offer` command and\n"
-		     "POST /v1/offers (maestro negotiate submit stores offers meanwhile),\n"
-		     "counterfactual simulation and the shadow canary's judge.\n\n%s",
+		     "Agents' offers reach the daemon by `/maestro offer {json}` in a PR comment\n"
+		     "and by POST /v1/offers (`maestro help serve`).\n"
+		     "Not built yet, so not in this binary: counterfactual simulation and the\n"
+		     "shadow canary's judge.\n\n%s",
 		exit_status_text);
 }
 

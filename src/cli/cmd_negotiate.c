@@ -13,7 +13,8 @@
 #include "util/json.h"
 
 enum { OPT_OFFERS = 256, OPT_BUDGET, OPT_POLICY, OPT_FORMAT, OPT_STATE, OPT_HEAD, OPT_TRAIN,
-       OPT_CONTRACT, OPT_USD, OPT_MINUTES, OPT_EVAL, OPT_GNUPGHOME, OPT_NOW };
+       OPT_CONTRACT, OPT_USD, OPT_MINUTES, OPT_EVAL, OPT_GNUPGHOME, OPT_NOW, OPT_RANGE,
+       OPT_TASK };
 
 static const struct option opts[] = {
 	{ "offers", required_argument, NULL, OPT_OFFERS },
@@ -29,6 +30,8 @@ static const struct option opts[] = {
 	{ "eval", required_argument, NULL, OPT_EVAL },
 	{ "gnupghome", required_argument, NULL, OPT_GNUPGHOME },
 	{ "now", required_argument, NULL, OPT_NOW },
+	{ "range", required_argument, NULL, OPT_RANGE },
+	{ "task", required_argument, NULL, OPT_TASK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -82,6 +85,8 @@ static int parse_args(args *a, const char *cmd, int argc, char **argv)
 		case OPT_POLICY: a->opt.policy_path = optarg; break;
 		case OPT_STATE: a->opt.state_path = optarg; break;
 		case OPT_HEAD: a->opt.head = optarg; break;
+		case OPT_RANGE: a->opt.range = optarg; break;
+		case OPT_TASK: a->opt.task_id = optarg; break;
 		case OPT_TRAIN: a->opt.train = optarg; break;
 		case OPT_GNUPGHOME: a->opt.gnupghome = optarg; break;
 		case OPT_CONTRACT: a->contract = optarg; break;
@@ -149,12 +154,19 @@ static void print_text(struct json_object *doc)
 	list = mc_json_get(doc, "escalations");
 	for (i = 0; i < json_object_array_length(list); i++)
 		print_escalation(json_object_array_get_idx(list, i));
+	list = mc_json_get(doc, "contracted_before");
+	for (i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *x = json_object_array_get_idx(list, i);
+		printf("task %s has a contract already (%s): not negotiated again\n",
+		       mc_json_get_string(x, "task_id", ""), mc_json_get_string(x, "contract_id", ""));
+	}
 	list = mc_json_get(doc, "refusals");
 	for (i = 0; i < json_object_array_length(list); i++)
 		printf("refused: %s\n", mc_json_get_string(json_object_array_get_idx(list, i),
 							   "reason", ""));
 	if (!json_object_array_length(mc_json_get(doc, "contracts")) &&
-	    !json_object_array_length(mc_json_get(doc, "escalations")))
+	    !json_object_array_length(mc_json_get(doc, "escalations")) &&
+	    !json_object_array_length(mc_json_get(doc, "contracted_before")))
 		printf("no offers to negotiate\n");
 }
 
@@ -263,7 +275,8 @@ static int run_negotiate(int argc, char **argv)
 
 const struct mc_command mc_cmd_negotiate = {
 	"negotiate", "run a negotiation between agents' offers; settle contracts with actuals",
-	"usage: maestro negotiate [--offers FILE.json] [--head REV] [--budget usd=N]\n"
+	"usage: maestro negotiate [--offers FILE.json] [--head REV | --range BASE..HEAD]\n"
+	"                         [--task ID] [--budget usd=N]\n"
 	"                         [--budget minutes=M] [--policy FILE] [--train NAME]\n"
 	"                         [--state FILE] [-C DIR] [--format text|json]\n"
 	"       maestro negotiate actuals --contract ID --usd X --minutes Y --eval Z\n"
@@ -283,10 +296,16 @@ const struct mc_command mc_cmd_negotiate = {
 	"negotiation.rounds rounds, and prints the contract per task, or the escalation\n"
 	"with the smallest safe next step. Contracts are stored (the repository's\n"
 	"cache.db, or --state FILE) and recorded as signed evidence about REV (else\n"
-	"HEAD) when a signing key is configured.\n\n"
+	"HEAD) when a signing key is configured. A task is contracted once: a task\n"
+	"with a contract is not negotiated again (listed as contracted before).\n\n"
+	"The policy is the config at HEAD; with --range BASE..HEAD (a change, as\n"
+	"review takes it) it is the config at the merge base, as review reads it, and\n"
+	"HEAD's .maestro/offers join. --task ID negotiates that task alone: a change's\n"
+	"task is its portfolio item id (the branch, or owner/name#N for a pull request),\n"
+	"and its Decision Card shows the task's contract or escalation.\n\n"
 	"actuals settles a contract: misses beyond its tolerances, the penalty, the\n"
 	"agent's downshift and its updated record (recorded as a penalty record).\n"
-	"submit stores one offer as `/maestro offer` and POST /v1/offers will.\n"
+	"submit stores one offer, as `/maestro offer` and POST /v1/offers do.\n"
 	"canonical prints the bytes an offer's detached signature covers:\n"
 	"  maestro negotiate canonical o.json | gpg --armor --detach-sign\n\n"
 	"Exit status 1 when a task was escalated to a human.\n",

@@ -28,8 +28,30 @@ struct serve_flags {
 	const char *auditors[MC_DAEMON_MAX_AUDITORS];
 	size_t nauditors;
 	const char *bot_login;
+	char *agent_ids[MC_DAEMON_MAX_AGENTS];  /* --agent-token-file AGENT=FILE, split */
+	const char *agent_token_files[MC_DAEMON_MAX_AGENTS];
+	size_t nagents;
 	long poll, workers, http_threads;
 };
+
+/* --agent-token-file AGENT=FILE */
+static int parse_agent_token(struct serve_flags *f, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	if (f->nagents == MC_DAEMON_MAX_AGENTS)
+		return mc_error_set(MC_EINVAL, "--agent-token-file: at most %d", MC_DAEMON_MAX_AGENTS);
+	if (!eq || eq == arg || !eq[1])
+		return mc_error_set(MC_EINVAL, "--agent-token-file takes AGENT=FILE, not '%s'", arg);
+	f->agent_ids[f->nagents] = strndup(arg, (size_t)(eq - arg));
+	f->agent_token_files[f->nagents++] = eq + 1;
+	return 0;
+}
+
+static void free_flags(struct serve_flags *f)
+{
+	for (size_t i = 0; i < f->nagents; i++)
+		free(f->agent_ids[i]);
+}
 
 static int parse_count(long *out, const char *flag, const char *arg, long max)
 {
@@ -60,6 +82,7 @@ static int parse_flags(struct serve_flags *f, int argc, char **argv)
 		{ "app-id", required_argument, NULL, 'I' },
 		{ "app-key-file", required_argument, NULL, 'K' },
 		{ "installation-id", required_argument, NULL, 'N' },
+		{ "agent-token-file", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -104,6 +127,10 @@ static int parse_flags(struct serve_flags *f, int argc, char **argv)
 			f->installation_id = v;
 			break;
 		}
+		case 'T':
+			if (parse_agent_token(f, optarg))
+				return MC_EINVAL;
+			break;
 		case 'p':
 			if (parse_count(&f->poll, "--poll", optarg, 86400))
 				return MC_EINVAL;
@@ -166,6 +193,15 @@ static int load_config(mc_daemon_options *o, struct json_object **doc, const cha
 		for (i = 0; i < json_object_array_length(arr) && i < MC_DAEMON_MAX_AUDITORS; i++)
 			o->auditors[o->nauditors++] =
 				json_object_get_string(json_object_array_get_idx(arr, i));
+	if ((arr = mc_json_get(*doc, "agent_token_files")) != NULL) {
+		json_object_object_foreach(arr, agent, file) {
+			if (o->nagents == MC_DAEMON_MAX_AGENTS)
+				return mc_error_set(MC_EINVAL, "%s: agent_token_files: at most %d agents",
+						    path, MC_DAEMON_MAX_AGENTS);
+			o->agent_ids[o->nagents] = agent;
+			o->agent_token_files[o->nagents++] = json_object_get_string(file);
+		}
+	}
 	if ((arr = mc_json_get(*doc, "repos")) != NULL)
 		for (i = 0; i < json_object_array_length(arr) && i < MC_DAEMON_MAX_REPOS; i++)
 			o->repos[o->nrepos++] =
@@ -198,12 +234,21 @@ static void apply_flags(mc_daemon_options *o, const struct serve_flags *f)
 		for (i = 0; i < f->nauditors; i++)
 			o->auditors[i] = f->auditors[i];
 	}
+	if (f->nagents) {
+		o->nagents = f->nagents;
+		for (i = 0; i < f->nagents; i++) {
+			o->agent_ids[i] = f->agent_ids[i];
+			o->agent_token_files[i] = f->agent_token_files[i];
+		}
+	}
 	if (f->nrepos) {
 		o->nrepos = f->nrepos;
 		for (i = 0; i < f->nrepos; i++)
 			o->repos[i] = f->repos[i];
 	}
 }
+
+static int serve(const mc_daemon_options *opts);
 
 static int run_serve(int argc, char **argv)
 {
@@ -212,23 +257,34 @@ static int run_serve(int argc, char **argv)
 	struct serve_flags f;
 	int rc;
 
-	if (parse_flags(&f, argc, argv) != 0)
+	if (parse_flags(&f, argc, argv) != 0) {
+		free_flags(&f);
 		return mc_cli_usage("serve", "%s", mc_error_message());
+	}
 	if (f.config && (rc = load_config(&o, &doc, f.config)) != 0) {
 		json_object_put(doc);
+		free_flags(&f);
 		return mc_cli_fail("serve", rc == MC_ENOTFOUND || rc == MC_EIO ? rc : MC_EINVAL);
 	}
 	apply_flags(&o, &f);
+	rc = serve(&o);
+	json_object_put(doc);
+	free_flags(&f);
+	return rc;
+}
+
+static int serve(const mc_daemon_options *opts)
+{
+	mc_daemon_options o = *opts;
+	int rc;
+
 	/* A daemon says what it does: info unless MAESTRO_LOG asks otherwise. */
 	if (!getenv("MAESTRO_LOG"))
 		mc_log_set_level(MC_LOG_INFO);
-	if ((rc = mc_daemon_check(&o)) != 0) {
-		json_object_put(doc);
+	if ((rc = mc_daemon_check(&o)) != 0)
 		return rc == MC_EINVAL ? mc_cli_usage("serve", "%s", mc_error_message())
 				       : mc_cli_fail("serve", rc);
-	}
 	rc = mc_daemon_run(&o);
-	json_object_put(doc);
 	return rc ? mc_cli_fail("serve", rc) : MC_EXIT_OK;
 }
 
@@ -239,7 +295,7 @@ const struct mc_command mc_cmd_serve = {
 	"         --state-dir DIR [--api-url URL] [--token-file FILE] [--poll SECONDS]\n"
 	"         [--app-id ID --app-key-file PEM --installation-id N]\n"
 	"         [--repo OWNER/NAME|PATH]... [--workers N] [--http-threads N]\n"
-	"         [--auditor LOGIN]... [--bot-login LOGIN]\n\n"
+	"         [--auditor LOGIN]... [--bot-login LOGIN] [--agent-token-file AGENT=FILE]...\n\n"
 	"Serves POST /webhook, GET /healthz and GET /metrics on --listen (default\n"
 	"127.0.0.1:8080; port 0 picks a free port; the address bound is written to\n"
 	"DIR/listen). Each delivery's X-Hub-Signature-256 (or Gitea/Forgejo's\n"
@@ -259,6 +315,10 @@ const struct mc_command mc_cmd_serve = {
 	"an issue_comment carries out its /maestro commands (/maestro help lists them;\n"
 	"priority needs write access, hold and unhold an --auditor); a pushed tag is\n"
 	"recorded as a signed release record. Failed events are retried with backoff.\n"
+	"--agent-token-file AGENT=FILE (repeatable; agent_token_files in the config)\n"
+	"lets AGENT submit offers with POST /v1/offers, authenticated by the bearer token\n"
+	"in FILE (mode 0600); /maestro offer {json} in a PR comment is the other way in.\n"
+	"Offers are kept in DIR/maestro.db and negotiated for their pull request's task.\n"
 	"--poll SECONDS also lists each --repo's open PRs that often and queues new\n"
 	"heads (for hosts without webhooks, and to reconcile missed deliveries).\n"
 	"--bot-login names the bot's own account, whose comments are never commands.\n"

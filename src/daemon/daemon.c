@@ -16,6 +16,7 @@
 #include "adapters/http/server.h"
 #include "adapters/store/db.h"
 #include "adapters/store/queue.h"
+#include "daemon/offers.h"
 #include "daemon/webhook.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -56,6 +57,8 @@ typedef struct daemon_state {
 	pthread_mutex_t store_lock;
 	mc_metrics *metrics;
 	mc_webhook webhook;
+	mc_offers_api offers;
+	int have_offers;
 	char *secrets[MC_WEBHOOK_MAX_SECRETS];
 	mc_http_server *http;
 	char *listen_file;
@@ -155,6 +158,13 @@ int mc_daemon_check(const mc_daemon_options *o)
 				    "without --poll");
 	if (o->workers > 64)
 		return mc_error_set(MC_EINVAL, "workers: at most 64");
+	for (i = 0; i < o->nagents; i++) {
+		if (!o->agent_ids[i][0] || strlen(o->agent_ids[i]) > MC_AGENT_ID_MAX)
+			return mc_error_set(MC_EINVAL, "agent_token_files: an agent id is 1..%d bytes",
+					    MC_AGENT_ID_MAX);
+		if ((rc = check_secret_file("agent token", o->agent_token_files[i])) != 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -213,11 +223,24 @@ static int open_store(daemon_state *d)
 	return 0;
 }
 
+/* POST /v1/offers: the agents' tokens are read once, at start. */
+static int load_offers_api(daemon_state *d)
+{
+	int rc = mc_offers_api_init(&d->offers, d->opts->agent_ids, d->opts->agent_token_files,
+				    d->opts->nagents);
+	d->have_offers = 1;
+	d->offers.forge = d->opts->forge;
+	d->offers.store = d->store;
+	d->offers.store_lock = &d->store_lock;
+	return rc;
+}
+
 static int start_http(daemon_state *d)
 {
 	mc_http_route routes[] = {
 		{ "POST", "/webhook", mc_webhook_handle, &d->webhook, MC_WEBHOOK_MAX_BODY,
 		  mc_webhook_on_too_large },
+		{ "POST", MC_OFFERS_PATH, mc_offers_handle, &d->offers, MC_OFFER_MAX_BYTES, NULL },
 		{ "GET", "/healthz", handle_healthz, d, 0, NULL },
 		{ "GET", "/metrics", handle_metrics, d, 0, NULL },
 	};
@@ -283,6 +306,8 @@ static void shut_down(daemon_state *d)
 	}
 	for (i = 0; i < MC_WEBHOOK_MAX_SECRETS; i++)
 		mc_secret_free(d->secrets[i]);
+	if (d->have_offers)
+		mc_offers_api_free(&d->offers);
 	mc_metrics_free(d->metrics);
 	free(d->db_path);
 	free(d->listen_file);
@@ -312,7 +337,7 @@ int mc_daemon_run(const mc_daemon_options *opts)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	if ((rc = load_secrets(&d)) != 0 || (rc = open_store(&d)) != 0 ||
-	    (rc = start_http(&d)) != 0 || (rc = start_services(&d)) != 0)
+	    (rc = load_offers_api(&d)) != 0 || (rc = start_http(&d)) != 0 || (rc = start_services(&d)) != 0)
 		goto out;
 	sig = wait_for_stop_signal(&set);
 	mc_log(MC_LOG_INFO, "daemon.stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",

@@ -1,7 +1,7 @@
 /*
  * The forge daemon (`maestro serve`): opens the operational store
- * (<state-dir>/maestro.db, the durable queue), serves POST /webhook, GET /healthz
- * and GET /metrics, starts the background services it was built with, and runs
+ * (<state-dir>/maestro.db, the durable queue), serves POST /webhook, POST
+ * /v1/offers (daemon/offers.h), GET /healthz and GET /metrics, starts the background services it was built with, and runs
  * until SIGTERM or SIGINT, then stops gracefully: no new connections, requests
  * in flight answered, services stopped (each finishes what it holds), store closed.
  *
@@ -19,6 +19,7 @@
 
 #define MC_DAEMON_MAX_REPOS 256
 #define MC_DAEMON_MAX_AUDITORS 64
+#define MC_DAEMON_MAX_AGENTS 64
 
 typedef struct mc_daemon_options {
 	const char *forge;       /* "local", "github", "gitea" */
@@ -39,6 +40,11 @@ typedef struct mc_daemon_options {
 	const char *auditors[MC_DAEMON_MAX_AUDITORS]; /* logins allowed to hold and unhold */
 	size_t nauditors;
 	const char *bot_login;   /* the bot's own login: its comments are never commands */
+	/* Agents allowed to POST /v1/offers, each with the file holding its bearer token
+	 * (mode 0600). None: the route answers 401 to everyone. */
+	const char *agent_ids[MC_DAEMON_MAX_AGENTS];
+	const char *agent_token_files[MC_DAEMON_MAX_AGENTS];
+	size_t nagents;
 	unsigned workers;        /* 0 = 2 */
 	unsigned http_threads;   /* 0 = 2 */
 } mc_daemon_options;

@@ -303,3 +303,43 @@ void mc_card_add_plan(struct json_object *card, const mc_card_plan *in)
 	mc_utf8_escape_json(o);
 	json_object_object_add(card, "plan", o);
 }
+
+/* Copy key from src to dst when present. */
+static void copy_key(struct json_object *dst, struct json_object *src, const char *key)
+{
+	struct json_object *v = mc_json_get(src, key);
+	if (v)
+		json_object_object_add(dst, key, json_object_get(v));
+}
+
+void mc_card_add_contract(struct json_object *card, const char *task,
+			  struct json_object *contract, struct json_object *escalation,
+			  time_t escalated_at)
+{
+	static const char *const contract_keys[] = { "contract_id", "agent_id", "offer", "sla",
+						      "train", "round", "accepted_at" };
+	static const char *const escalation_keys[] = { "why", "conflict", "contenders", "rounds",
+						       "next_step" };
+	struct json_object *o;
+	size_t i;
+
+	if (!contract && !escalation)
+		return;
+	o = json_object_new_object();
+	mc_json_set_string(o, "task", task);
+	mc_json_set_string(o, "status", contract ? "contracted" : "escalated");
+	if (contract) {
+		for (i = 0; i < sizeof contract_keys / sizeof *contract_keys; i++)
+			copy_key(o, contract, contract_keys[i]);
+	} else {
+		struct json_object *e = json_object_new_object();
+		char at[MC_TIME_ISO_LEN];
+		for (i = 0; i < sizeof escalation_keys / sizeof *escalation_keys; i++)
+			copy_key(e, escalation, escalation_keys[i]);
+		mc_time_iso8601(at, escalated_at, -1);
+		mc_json_set_string(e, "at", at);
+		json_object_object_add(o, "escalation", e);
+	}
+	mc_utf8_escape_json(o);
+	json_object_object_add(card, "contract", o);
+}

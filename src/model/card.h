@@ -93,4 +93,13 @@ typedef struct mc_card_plan {
 /* Add the plan section ("plan") to a card built by mc_card_build. */
 void mc_card_add_plan(struct json_object *card, const mc_card_plan *in);
 
+/* Add the contract section ("contract") for the change's negotiation task (its
+ * portfolio item id): contract is the contract document (model/negotiate.h's
+ * mc_award_contract_json, as stored) and wins; else escalation is the task's latest
+ * escalation (mc_award_escalation_json) with the time it was made. Both NULL: no
+ * section, the change was not negotiated. */
+void mc_card_add_contract(struct json_object *card, const char *task,
+			  struct json_object *contract, struct json_object *escalation,
+			  time_t escalated_at);
+
 #endif

@@ -1075,7 +1075,7 @@ struct json_object *mc_award_contract_json(const mc_award *a, const mc_negotiate
 	return c;
 }
 
-static struct json_object *escalation_json(const mc_award *a)
+struct json_object *mc_award_escalation_json(const mc_award *a)
 {
 	struct json_object *e = json_object_new_object(), *next = json_object_new_object();
 	mc_json_set_string(e, "task_id", a->task_id);
@@ -1112,7 +1112,7 @@ struct json_object *mc_negotiation_result_to_json(const mc_negotiation_result *r
 			mc_json_set_int(c, "contenders", (long long)a->contenders);
 			json_object_array_add(contracts, c);
 		} else {
-			json_object_array_add(escalations, escalation_json(a));
+			json_object_array_add(escalations, mc_award_escalation_json(a));
 		}
 	}
 	for (i = 0; i < r->nrefusals; i++) {

@@ -217,6 +217,9 @@ int mc_negotiate_concede(const mc_agent_profile *agent, const mc_offer *first,
 struct json_object *mc_award_contract_json(const mc_award *a, const mc_negotiate_policy *p,
 					   const char *contract_id, const char *train,
 					   int64_t accepted_at);
+/* An escalation as JSON: task, conflict, rounds, why, and the smallest safe next step
+ * with its offer, cost, minutes, risk and expected value. */
+struct json_object *mc_award_escalation_json(const mc_award *a);
 /* The whole result as JSON: contracts, escalations, refusals. contract_ids[i] names
  * awards[i] (NULL for escalations). */
 struct json_object *mc_negotiation_result_to_json(const mc_negotiation_result *r,

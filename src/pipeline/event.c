@@ -30,6 +30,7 @@ static void pr_options(mc_pr_options *opt, const mc_event_context *ctx, const ch
 	opt->number = number;
 	opt->mirror_dir = ctx->mirror_dir;
 	opt->remote = ctx->remote;
+	opt->agents = ctx->state;
 	opt->now = ctx->now;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/git/range.h"
 #include "adapters/git/repo.h"
 #include "adapters/sign/gpg.h"
 #include "adapters/store/agents.h"
@@ -78,6 +79,14 @@ static int check_and_store(mc_store *store, verifier *v, const mc_negotiate_poli
 	char *body;
 	int rc;
 
+	/* A signature this policy has no pinned key for, where none is required (an offer
+	 * through the daemon's API, whose token already names the agent), is kept
+	 * unverified: the repository's policy checks it when the offer is negotiated. */
+	if (o->signature && !p->require_signatures) {
+		const mc_agent_profile *agent = mc_negotiate_profile(p, o->agent_id);
+		if (!agent || !agent->key[0])
+			goto store;
+	}
 	if (o->signature || p->require_signatures) {
 		o->verified = verify_offer(v, p, o, &why);
 		if (!o->verified && (o->signature || p->require_signatures))
@@ -85,6 +94,7 @@ static int check_and_store(mc_store *store, verifier *v, const mc_negotiate_poli
 					    "offer %s: signature: %s%s", o->offer_id, why,
 					    o->signature ? "" : ", and negotiation.require_signatures is on");
 	}
+store:
 	body = offer_body(o);
 	rc = mc_agents_offer_put(store, o, body, o->verified, now, p->rate_window_seconds,
 				 p->rate_limit, duplicate);
@@ -138,8 +148,10 @@ typedef struct context {
 	mc_negotiate_policy policy;
 	int have_policy;
 	mc_store *store;
+	int own_store;                /* opened here (else borrowed from the options) */
 	int64_t now;
 	const char *train;
+	char head[41];                /* the range's head, when a range was given */
 } context;
 
 static int load_policy_file(mc_negotiate_policy *p, const char *path)
@@ -172,6 +184,34 @@ static int load_policy_file(mc_negotiate_policy *p, const char *path)
 	return rc;
 }
 
+/* The configuration as review reads it: from a range's base (merge-base..head), else
+ * config_rev, else HEAD; defaults outside a repository or on an unborn HEAD. */
+static int load_config(context *ctx, const mc_negotiate_options *opt, mc_config_origin *origin)
+{
+	mc_range range;
+	int rc;
+
+	if (opt->range) {
+		if (!ctx->repo)
+			return mc_error_set(MC_EINVAL, "--range needs a repository");
+		if ((rc = mc_range_resolve(&range, ctx->repo, opt->range, NULL)) != 0)
+			return rc;
+		snprintf(ctx->head, sizeof ctx->head, "%s", range.head);
+		rc = mc_config_at(&ctx->cfg, origin, ctx->repo, range.base);
+		mc_range_free(&range);
+		return rc;
+	}
+	if (opt->config_rev) {
+		if (!ctx->repo)
+			return mc_error_set(MC_EINVAL, "a configuration revision needs a repository");
+		return mc_config_at(&ctx->cfg, origin, ctx->repo, opt->config_rev);
+	}
+	if (ctx->repo && mc_repo_check_head(ctx->repo) == 0)
+		return mc_config_at(&ctx->cfg, origin, ctx->repo, "HEAD");
+	mc_config_defaults(&ctx->cfg);
+	return 0;
+}
+
 static int open_context(context *ctx, const mc_negotiate_options *opt)
 {
 	mc_config_origin origin = { 0 };
@@ -185,13 +225,9 @@ static int open_context(context *ctx, const mc_negotiate_options *opt)
 		return mc_error_wrap(rc, "negotiation state lives in a repository (or pass --state FILE)");
 	if (rc)
 		ctx->repo = NULL;
-	if (ctx->repo && mc_repo_check_head(ctx->repo) == 0) {
-		if ((rc = mc_config_at(&ctx->cfg, &origin, ctx->repo, "HEAD")) != 0)
-			return rc;
-		mc_config_origin_free(&origin);
-	} else {
-		mc_config_defaults(&ctx->cfg);
-	}
+	if ((rc = load_config(ctx, opt, &origin)) != 0)
+		return rc;
+	mc_config_origin_free(&origin);
 	ctx->have_cfg = 1;
 	mc_negotiate_policy_copy(&ctx->policy, &ctx->cfg.negotiation);
 	ctx->have_policy = 1;
@@ -201,6 +237,11 @@ static int open_context(context *ctx, const mc_negotiate_options *opt)
 		ctx->policy.budget_usd = opt->budget_usd;
 	if (opt->budget_minutes >= 0)
 		ctx->policy.budget_minutes = opt->budget_minutes;
+	if (opt->store) {
+		ctx->store = opt->store;
+		return 0;
+	}
+	ctx->own_store = 1;
 	if (opt->state_path)
 		return mc_store_open(&ctx->store, opt->state_path);
 	return mc_review_open_cache(&ctx->store, NULL, ctx->repo);
@@ -208,12 +249,20 @@ static int open_context(context *ctx, const mc_negotiate_options *opt)
 
 static void close_context(context *ctx)
 {
-	mc_store_close(ctx->store);
+	if (ctx->own_store)
+		mc_store_close(ctx->store);
 	if (ctx->have_policy)
 		mc_negotiate_policy_free(&ctx->policy);
 	if (ctx->have_cfg)
 		mc_config_free(&ctx->cfg);
 	mc_repo_free(ctx->repo);
+}
+
+/* The revision whose offers join and which records are about: --head, else the
+ * range's head, else none (records then go to HEAD). */
+static const char *head_rev(const context *ctx, const mc_negotiate_options *opt)
+{
+	return opt->head ? opt->head : ctx->head[0] ? ctx->head : NULL;
 }
 
 /* A name for people: the work tree's directory. */
@@ -305,6 +354,28 @@ static void add_task(gathered *g, const char *id, double value)
 	g->tasks[g->ntasks].id = g->task_ids[g->ntasks];
 	g->tasks[g->ntasks].value_usd = value;
 	g->ntasks++;
+}
+
+/* Only task's offers stay (a file or a head may offer for other tasks too). */
+static void keep_task(gathered *g, const char *task)
+{
+	size_t i, kept;
+	for (i = kept = 0; i < g->n; i++) {
+		if (!strcmp(g->offers[i].task_id, task))
+			g->offers[kept++] = g->offers[i];
+		else
+			mc_offer_clear(&g->offers[i]);
+	}
+	g->n = kept;
+	for (i = kept = 0; i < g->ntasks; i++) {
+		if (!strcmp(g->tasks[i].id, task)) {
+			g->tasks[kept] = g->tasks[i];
+			g->task_ids[kept++] = g->task_ids[i];
+		} else {
+			free(g->task_ids[i]);
+		}
+	}
+	g->ntasks = kept;
 }
 
 /* One offer from outside: parse, check, store; refused offers are listed, not fatal.
@@ -437,7 +508,8 @@ static int read_head_offers(gathered *g, context *ctx, verifier *v, const char *
 }
 
 /* Offers submitted earlier (slash-command, API) for these tasks, not expired. */
-static int read_stored_offers(gathered *g, context *ctx, struct json_object *schema, int all_tasks)
+static int read_stored_offers(gathered *g, context *ctx, verifier *v, struct json_object *schema,
+			      int all_tasks)
 {
 	mc_stored_offer *stored = NULL;
 	size_t n = 0, i;
@@ -452,7 +524,21 @@ static int read_stored_offers(gathered *g, context *ctx, struct json_object *sch
 		    mc_offer_from_json(&o, doc, schema, "stored offer") != 0) {
 			mc_error_clear();
 		} else {
+			const char *why;
 			o.verified = stored[i].verified;
+			/* stored unverified where it arrived: this policy's pinned keys decide */
+			if (!o.verified && o.signature &&
+			    !(o.verified = verify_offer(v, &ctx->policy, &o, &why)) &&
+			    mc_negotiate_profile(&ctx->policy, o.agent_id) &&
+			    mc_negotiate_profile(&ctx->policy, o.agent_id)->key[0]) {
+				if (has_task(g, o.task_id) || all_tasks) {
+					mc_error_set(MC_EVERIFY, "offer %s: signature: %s", o.offer_id, why);
+					refuse_early(g, o.offer_id, o.agent_id);
+				}
+				mc_offer_clear(&o);
+				json_object_put(doc);
+				continue;
+			}
 			if (all_tasks)
 				add_task(g, o.task_id, -1);
 			if (has_task(g, o.task_id) && !has_offer(g, o.offer_id))
@@ -542,7 +628,18 @@ static void append_note(mc_strbuf *notes, char *note)
 	free(note);
 }
 
-/* Store each contract and record it as evidence; fills ids[i] for accepted awards. */
+/* An escalation is kept per task, for the task's Decision Card. */
+static int keep_escalation(context *ctx, const mc_award *a)
+{
+	struct json_object *e = mc_award_escalation_json(a);
+	int rc = mc_agents_escalation_put(ctx->store, a->task_id, ctx->now, mc_json_dump(e, 0));
+	json_object_put(e);
+	return rc;
+}
+
+/* Store each contract and record it as evidence; fills ids[i] for accepted awards.
+ * Tasks with a contract were left out before the mediator ran; a contract another
+ * process stored for the task meanwhile wins, and this one is reported as not kept. */
 static int conclude(context *ctx, const mc_negotiate_options *opt, mc_negotiation_result *r,
 		    char (*ids)[20], mc_strbuf *notes)
 {
@@ -550,19 +647,71 @@ static int conclude(context *ctx, const mc_negotiate_options *opt, mc_negotiatio
 	int rc;
 	for (i = 0; i < r->nawards; i++) {
 		struct json_object *c;
-		char *note = NULL;
-		if (!r->awards[i].accepted)
+		char *note = NULL, existing[20] = "";
+		if (!r->awards[i].accepted) {
+			if ((rc = keep_escalation(ctx, &r->awards[i])) != 0)
+				return rc;
 			continue;
+		}
 		mc_negotiate_contract_id(ids[i], &r->awards[i], ctx->now);
 		c = mc_award_contract_json(&r->awards[i], &ctx->policy, ids[i], ctx->train, ctx->now);
-		rc = record(&note, ctx, opt->head, MC_EV_CONTRACT, c, "contract");
+		rc = record(&note, ctx, head_rev(ctx, opt), MC_EV_CONTRACT, c, "contract");
 		if (!rc)
 			rc = mc_agents_contract_put(ctx->store, ids[i], &r->awards[i], ctx->train,
-						    ctx->now, mc_json_dump(c, 0));
+						    ctx->now, mc_json_dump(c, 0), existing);
 		json_object_put(c);
 		append_note(notes, note);
+		if (!rc && existing[0]) {
+			mc_strbuf_printf(notes, "%stask %s was contracted meanwhile as %s: contract %s "
+					 "not stored", notes->len ? "; " : "", r->awards[i].task_id,
+					 existing, ids[i]);
+			snprintf(ids[i], 20, "%s", existing);
+		}
 		if (rc)
 			return rc;
+	}
+	return 0;
+}
+
+/* Tasks that have a contract already are not negotiated again (the bug this guards
+ * against: a second run made a second contract, and the train's budget counted both):
+ * they and their offers leave the negotiation and are listed in *before. */
+static int drop_contracted(gathered *g, context *ctx, struct json_object *before)
+{
+	size_t t = 0, i, kept;
+	int rc;
+	while (t < g->ntasks) {
+		char *body = NULL;
+		struct json_object *doc = NULL, *x;
+		rc = mc_agents_task_contract(&body, ctx->store, g->tasks[t].id);
+		if (rc == MC_ENOTFOUND) {
+			mc_error_clear();
+			t++;
+			continue;
+		}
+		if (rc)
+			return rc;
+		x = json_object_new_object();
+		mc_json_set_string(x, "task_id", g->tasks[t].id);
+		if (mc_json_parse(&doc, body, strlen(body), 1 << 20, "stored contract") == 0)
+			mc_json_set_string(x, "contract_id", mc_json_get_string(doc, "contract_id", ""));
+		else
+			mc_error_clear();
+		json_object_array_add(before, x);
+		if (doc)
+			json_object_put(doc);
+		free(body);
+		for (i = kept = 0; i < g->n; i++) {
+			if (strcmp(g->offers[i].task_id, g->tasks[t].id) != 0)
+				g->offers[kept++] = g->offers[i];
+			else
+				mc_offer_clear(&g->offers[i]);
+		}
+		g->n = kept;
+		free(g->task_ids[t]);
+		memmove(&g->task_ids[t], &g->task_ids[t + 1], (g->ntasks - t - 1) * sizeof *g->task_ids);
+		memmove(&g->tasks[t], &g->tasks[t + 1], (g->ntasks - t - 1) * sizeof *g->tasks);
+		g->ntasks--;
 	}
 	return 0;
 }
@@ -572,7 +721,8 @@ int mc_negotiate_pipeline_run(mc_negotiate_outcome *out, const mc_negotiate_opti
 	context ctx;
 	gathered g;
 	verifier v = { opt->gnupghome, NULL };
-	struct json_object *schema = NULL;
+	struct json_object *schema = NULL, *before;
+	const char *head;
 	mc_negotiation_input in;
 	mc_negotiation_result result;
 	mc_reputation *reps = NULL;
@@ -586,17 +736,32 @@ int mc_negotiate_pipeline_run(mc_negotiate_outcome *out, const mc_negotiate_opti
 	memset(&g, 0, sizeof g);
 	memset(&result, 0, sizeof result);
 	g.refusals = json_object_new_array();
+	before = json_object_new_array();
 	if ((rc = open_context(&ctx, opt)) != 0 || (rc = mc_offer_schema(&schema)) != 0)
 		goto out;
+	head = head_rev(&ctx, opt);
+	if (opt->task_id)
+		add_task(&g, opt->task_id, -1);
 	if (opt->offers_path && (rc = read_input(&g, &ctx, &v, opt->offers_path, schema)) != 0)
 		goto out;
-	if (opt->head && (rc = read_head_offers(&g, &ctx, &v, opt->head, schema)) != 0)
+	if (head && (rc = read_head_offers(&g, &ctx, &v, head, schema)) != 0)
 		goto out;
-	if (opt->head && !opt->offers_path)
+	if (head && !opt->offers_path && !opt->task_id)
 		for (i = 0; i < g.n; i++)
 			add_task(&g, g.offers[i].task_id, -1);
-	if ((rc = read_stored_offers(&g, &ctx, schema, !opt->offers_path && !opt->head)) != 0)
+	if ((rc = read_stored_offers(&g, &ctx, &v, schema,
+				     !opt->offers_path && !head && !opt->task_id)) != 0)
 		goto out;
+	if (opt->task_id)
+		keep_task(&g, opt->task_id);
+	if ((rc = drop_contracted(&g, &ctx, before)) != 0)
+		goto out;
+	if (opt->only_if_offered && g.n == 0) {
+		/* nobody offered: the profiles' standing offers wait too */
+		for (i = 0; i < g.ntasks; i++)
+			free(g.task_ids[i]);
+		g.ntasks = 0;
+	}
 	add_profile_offers(&g, &ctx);
 	if ((rc = load_reputations(&reps, &nreps, &ctx, &g)) != 0)
 		goto out;
@@ -627,6 +792,7 @@ int mc_negotiate_pipeline_run(mc_negotiate_outcome *out, const mc_negotiate_opti
 					      json_object_get(json_object_array_get_idx(later, i)));
 		json_object_object_add(out->doc, "refusals", json_object_get(g.refusals));
 	}
+	json_object_object_add(out->doc, "contracted_before", json_object_get(before));
 	mc_json_set_string(out->doc, "train", ctx.train);
 	mc_json_set_int(out->doc, "tasks", (long long)g.ntasks);
 	mc_json_set_int(out->doc, "offers", (long long)g.n);
@@ -641,6 +807,7 @@ out:
 	if (schema)
 		json_object_put(schema);
 	gathered_free(&g);
+	json_object_put(before);
 	mc_gpg_free(v.gpg);
 	close_context(&ctx);
 	return rc;
@@ -734,7 +901,7 @@ int mc_negotiate_actuals(struct json_object **doc, char **note, const mc_negotia
 		goto out;
 	penalty = mc_sla_penalty_json(&outcome, &c, &rep, ctx.now);
 	/* Evidence first: a configured key that cannot sign leaves the store unchanged. */
-	if (penalty && (rc = record(note, &ctx, opt->head, MC_EV_PENALTY, penalty, "penalty")) != 0)
+	if (penalty && (rc = record(note, &ctx, head_rev(&ctx, opt), MC_EV_PENALTY, penalty, "penalty")) != 0)
 		goto out;
 	if ((rc = mc_agents_settle(ctx.store, contract_id, usd, minutes, eval, &outcome,
 				   penalty ? mc_json_dump(penalty, 0) : NULL, &rep, ctx.now)) != 0)

@@ -35,6 +35,19 @@ int mc_negotiate_submit(mc_store *store, const mc_negotiate_policy *policy, cons
 typedef struct mc_negotiate_options {
 	const char *repo_path;        /* NULL: "."; config, offers in head, evidence, store */
 	const char *state_path;       /* the store; NULL: the repository's cache.db */
+	mc_store *store;              /* borrowed, over state_path: the daemon's store */
+	/* A change BASE..HEAD (as review resolves it: merge-base..head): the configuration
+	 * is read from its base, as review reads it, so a change cannot loosen the policy
+	 * its own offers are judged by; head defaults to its head. NULL: the config at
+	 * config_rev, else HEAD. */
+	const char *range;
+	const char *config_rev;
+	/* Negotiate this task alone (a pull request's: its portfolio item id); offers for
+	 * other tasks are left for later. NULL: every task offered for. */
+	const char *task_id;
+	/* Negotiate only when someone offered from outside (a stored offer or a file in the
+	 * head): a pull request's review does not contract standing offers on its own. */
+	int only_if_offered;
 	const char *offers_path;      /* a negotiation input (schemas/negotiation-input.schema.json) */
 	const char *policy_path;      /* a negotiation section over the config's */
 	const char *head;             /* revision whose .maestro/offers/<name>.json join; NULL: none */
@@ -45,7 +58,9 @@ typedef struct mc_negotiate_options {
 } mc_negotiate_options;
 
 typedef struct mc_negotiate_outcome {
-	struct json_object *doc;      /* contracts, escalations, refusals */
+	/* contracts, escalations, refusals, and "contracted_before": tasks left out
+	 * because they have a contract already ({task_id, contract_id}) */
+	struct json_object *doc;
 	int escalated;                /* at least one task went to a human */
 	char *note;                   /* what happened to the evidence */
 } mc_negotiate_outcome;

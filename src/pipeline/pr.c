@@ -10,6 +10,7 @@
 #include "adapters/git/repo.h"
 #include "adapters/store/portfolio.h"
 #include "pipeline/portfolio.h"
+#include "pipeline/negotiate.h"
 #include "pipeline/review.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -200,6 +201,36 @@ int mc_pr_locate(mc_pr_location *out, const mc_pr_options *opt, const mc_forge_p
 	return 0;
 }
 
+int mc_pr_negotiate(const mc_pr_options *opt, const mc_pr_location *loc, const char *head_sha)
+{
+	mc_negotiate_options no = {0};
+	mc_negotiate_outcome outcome;
+	mc_strbuf range = MC_STRBUF_INIT;
+	int rc;
+
+	mc_strbuf_printf(&range, "%s..%s", loc->base_rev, head_sha);
+	no.repo_path = loc->path;
+	no.store = opt->agents;
+	no.range = range.buf;
+	no.task_id = loc->item_id;
+	no.only_if_offered = 1;
+	no.budget_usd = no.budget_minutes = -1;   /* the config's budgets */
+	no.now = opt->now;
+	rc = mc_negotiate_pipeline_run(&outcome, &no);
+	if (rc == 0) {
+		struct json_object *d = outcome.doc;
+		if (json_object_array_length(mc_json_get(d, "contracts")) ||
+		    json_object_array_length(mc_json_get(d, "escalations")))
+			mc_log(MC_LOG_INFO, "pr.negotiated", "repo", opt->repo, "task", loc->item_id,
+			       "outcome", json_object_array_length(mc_json_get(d, "contracts"))
+					  ? "contract" : "escalation",
+			       "evidence", outcome.note ? outcome.note : "", NULL);
+		mc_negotiate_outcome_free(&outcome);
+	}
+	mc_strbuf_release(&range);
+	return rc;
+}
+
 static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge_pr *pr)
 {
 	int local = mc_forge_get_kind(opt->forge) == MC_FORGE_LOCAL;
@@ -211,6 +242,16 @@ static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge
 
 	if ((rc = mc_pr_locate(&loc, opt, pr)) != 0)
 		return rc;
+	/* Negotiation is a stage before the card; when it fails the card goes out without. */
+	if (opt->agents && (rc = mc_pr_negotiate(opt, &loc, pr->head_sha)) != 0) {
+		if (rc == MC_EDB) {   /* the store failed: the event is retried */
+			mc_pr_location_clear(&loc);
+			return rc;
+		}
+		mc_log(MC_LOG_WARN, "pr.negotiation_failed", "repo", opt->repo, "task", loc.item_id,
+		       "error", mc_error_message(), NULL);
+		mc_error_clear();
+	}
 	mc_strbuf_printf(&range, "%s..%s", loc.base_rev, pr->head_sha);
 	ro.repo_path = loc.path;
 	ro.range = range.buf;
@@ -221,6 +262,7 @@ static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge
 	ro.item_title = pr->title;
 	if (!local)
 		ro.repository = opt->repo;
+	ro.agents = opt->agents;
 	rc = mc_review_run(&review, &ro);
 	if (rc == 0) {
 		out->passed = review.passed;

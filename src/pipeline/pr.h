@@ -18,6 +18,7 @@
 
 #include "adapters/forge/forge.h"
 #include "adapters/git/remote.h"
+#include "adapters/store/db.h"
 
 /* The hidden marker that finds the card's comment among a PR's comments. */
 #define MC_PR_CARD_MARKER "<!-- maestro:decision-card -->"
@@ -38,6 +39,12 @@ typedef struct mc_pr_options {
 	 * status into a failure until lifted. NULL: not held. */
 	const char *hold_by;
 	const char *hold_reason;
+	/* The daemon's store, where agents' offers (`/maestro offer`, POST /v1/offers),
+	 * contracts and records are kept, borrowed. Set: before the review the PR's task
+	 * (its portfolio item id) is negotiated when someone offered for it (the policy is
+	 * the base's config, like the review's), and the card shows its contract or
+	 * escalation. NULL: the repository's cache.db, nothing negotiated. */
+	mc_store *agents;
 	time_t now;                       /* 0: time(NULL) */
 } mc_pr_options;
 
@@ -66,6 +73,11 @@ typedef struct mc_pr_result {
 } mc_pr_result;
 
 int mc_pr_review(mc_pr_result *out, const mc_pr_options *opt);
+
+/* Negotiate the PR's task (loc->item_id) with the offers stored in opt->agents and
+ * those in the head's .maestro/offers, under the base's config. Nothing happens when
+ * nobody offered, or the task has a contract already. */
+int mc_pr_negotiate(const mc_pr_options *opt, const mc_pr_location *loc, const char *head_sha);
 void mc_pr_result_free(mc_pr_result *result);
 
 /* The URL to fetch a forge repository from, with the token as https credentials

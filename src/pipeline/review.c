@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adapters/store/agents.h"
 #include "adapters/store/db.h"
 #include "model/card.h"
 #include "pipeline/evidence.h"
@@ -273,6 +274,59 @@ static int record_card(struct run *r, mc_review *out)
 /* The change is a work item of the portfolio, kept in the history cache's file. Like
  * the cache it is a convenience: when it cannot be stored the review still stands.
  * Runs before the card is rendered and recorded, so the card can carry its plan. */
+static char *item_id(struct run *r)
+{
+	return r->opt->item_id ? mc_xstrdup(r->opt->item_id)
+			       : mc_portfolio_local_id(r->repo, r->facts.range.spec, r->facts.range.head);
+}
+
+static struct json_object *parse_stored(const char *body, const char *what)
+{
+	struct json_object *doc = NULL;
+	if (mc_json_parse(&doc, body, strlen(body), 1 << 20, what) != 0) {
+		mc_log(MC_LOG_WARN, "unreadable negotiation record", "what", what, NULL);
+		mc_error_clear();
+		return NULL;
+	}
+	return doc;
+}
+
+/* The card's contract section: the contract of the change's task (its portfolio item
+ * id), else its latest escalation; nothing when it was never negotiated. Like the
+ * plan, it is a convenience: a store that cannot answer leaves a warning. */
+static void add_contract(struct run *r, mc_review *out)
+{
+	mc_store *store = r->opt->agents ? r->opt->agents : r->store;
+	struct json_object *contract = NULL, *escalation = NULL;
+	char *id = item_id(r), *body = NULL;
+	int64_t at = 0;
+	int rc;
+
+	rc = mc_agents_task_contract(&body, store, id);
+	if (rc == 0) {
+		contract = parse_stored(body, "stored contract");
+	} else if (rc == MC_ENOTFOUND) {
+		mc_error_clear();
+		rc = mc_agents_task_escalation(&body, &at, store, id);
+		if (rc == 0)
+			escalation = parse_stored(body, "stored escalation");
+		else if (rc == MC_ENOTFOUND) {
+			mc_error_clear();
+			rc = 0;
+		}
+	}
+	if (rc)
+		mc_log(MC_LOG_WARN, "no contract on the card", "item", id, "error",
+		       mc_error_message(), NULL);
+	mc_card_add_contract(out->card, id, contract, escalation, (time_t)at);
+	if (contract)
+		json_object_put(contract);
+	if (escalation)
+		json_object_put(escalation);
+	free(body);
+	free(id);
+}
+
 static void refresh_portfolio(struct run *r, mc_review *out, time_t now)
 {
 	char *id;
@@ -283,8 +337,7 @@ static void refresh_portfolio(struct run *r, mc_review *out, time_t now)
 		mc_log(MC_LOG_WARN, "portfolio not refreshed: its store is unavailable", NULL);
 		return;
 	}
-	id = r->opt->item_id ? mc_xstrdup(r->opt->item_id)
-			     : mc_portfolio_local_id(r->repo, r->facts.range.spec, r->facts.range.head);
+	id = item_id(r);
 	if (mc_portfolio_refresh(r->store, id,
 				 r->opt->item_title ? r->opt->item_title : r->facts.commits[0].summary,
 				 out->card,
@@ -331,6 +384,7 @@ static int run_stages(struct run *r, mc_review *out)
 	now = r->opt->now ? r->opt->now : time(NULL);
 	out->card = build_card(r, now);
 	refresh_portfolio(r, out, now);
+	add_contract(r, out);
 	if ((rc = render_card(out)) != 0 || (rc = record_card(r, out)) != 0)
 		return rc;
 	return 0;

@@ -31,6 +31,10 @@ typedef struct mc_review_options {
 	const char *repository;
 	const char *item_id;
 	const char *item_title;
+	/* Where agents' contracts and escalations are kept (the daemon's store), borrowed;
+	 * NULL: the history cache's file, where `maestro negotiate` keeps them. The card's
+	 * contract section shows the one for the change's task, its portfolio item id. */
+	mc_store *agents;
 } mc_review_options;
 
 typedef struct mc_review {

@@ -11,6 +11,7 @@
 #include "model/slash.h"
 #include "pipeline/config_at.h"
 #include "pipeline/evidence.h"
+#include "pipeline/negotiate.h"
 #include "pipeline/priority.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -247,6 +248,109 @@ static int hold(run *r, const mc_slash_command *cmd)
 	return rc;
 }
 
+/* The policy an offer on this PR is judged by: the base's config, like the review's. */
+static int base_policy(mc_negotiate_policy *out, const mc_pr_location *loc)
+{
+	mc_repo *repo = NULL;
+	mc_config cfg;
+	mc_config_origin origin = {0};
+	int rc;
+
+	if ((rc = mc_repo_open(&repo, loc->path)) == 0 &&
+	    (rc = mc_config_at(&cfg, &origin, repo, loc->base_rev)) == 0) {
+		mc_negotiate_policy_copy(out, &cfg.negotiation);
+		mc_config_free(&cfg);
+		mc_config_origin_free(&origin);
+	}
+	mc_repo_free(repo);
+	return rc;
+}
+
+/* The daemon's store keeps the agents' state unless the options name another. */
+static mc_pr_options pr_with_agents(const mc_slash_request *req)
+{
+	mc_pr_options opt = req->pr;
+	if (!opt.agents)
+		opt.agents = req->state;
+	return opt;
+}
+
+/* Negotiate the task now; the card is reviewed again after the commands. A failure
+ * other than the store's leaves the offer stored for the next review to negotiate. */
+static int negotiate_now(run *r, const mc_pr_location *loc)
+{
+	mc_pr_options opt = pr_with_agents(r->req);
+	int rc = mc_pr_negotiate(&opt, loc, r->pr.head_sha);
+
+	r->review = 1;
+	if (rc != 0 && rc != MC_EDB) {
+		mc_log(MC_LOG_WARN, "slash.negotiation_failed", "repo", r->req->pr.repo, "task",
+		       loc->item_id, "error", mc_error_message(), NULL);
+		mc_error_clear();
+		rc = 0;
+	}
+	return rc;
+}
+
+/* Who may offer on a PR's behalf: the agent itself (the comment's author is the offer's
+ * agentId) or anyone with write access, who may relay an agent's offer. */
+static int may_offer(run *r, const mc_offer *o, int *allowed)
+{
+	if (strcasecmp(o->agent_id, r->req->author) == 0) {
+		*allowed = 1;
+		return 0;
+	}
+	return can_write(r, allowed);
+}
+
+/* `/maestro offer {json}`: an agent's offer for this PR's task (its portfolio item
+ * id), checked and stored by mc_negotiate_submit in the daemon's store, then the task
+ * is negotiated, so an offer that settles it puts a contract on the card. */
+static int offer(run *r, const mc_slash_command *cmd)
+{
+	const char *text = cmd->argument ? cmd->argument : "";
+	mc_pr_location loc;
+	mc_negotiate_policy policy;
+	mc_offer o;
+	char id[MC_AGENT_ID_MAX + 1], why[512];
+	int allowed = 0, dup = 0, rc;
+
+	if (mc_offer_parse(&o, text, strlen(text), "offer") != 0) {
+		refuse(r, cmd, mc_error_message());
+		return 1;
+	}
+	rc = may_offer(r, &o, &allowed);
+	if (rc == 0 && !allowed) {
+		snprintf(why, sizeof why, "agentId: @%s is not agent %s and has no write access to the "
+			 "repository, so cannot offer for it", r->req->author, o.agent_id);
+		refuse(r, cmd, why);
+		rc = 1;
+	}
+	if (rc == 0 && (rc = load_pr(r)) == 0 && (rc = mc_pr_locate(&loc, &r->req->pr, &r->pr)) == 0) {
+		if (strcmp(o.task_id, loc.item_id) != 0) {
+			snprintf(why, sizeof why, "taskId: this pull request's task is '%.200s', not "
+				 "'%.200s'", loc.item_id, o.task_id);
+			refuse(r, cmd, why);
+			rc = 1;
+		} else if ((rc = base_policy(&policy, &loc)) == 0) {
+			rc = mc_negotiate_submit(r->req->state, &policy, NULL, text, strlen(text),
+						 (int64_t)r->now, id, &dup);
+			mc_negotiate_policy_free(&policy);
+			if (rc == MC_EINVAL || rc == MC_ELIMIT || rc == MC_EVERIFY) {
+				refuse(r, cmd, mc_error_message());
+				rc = 1;
+			} else if (rc == 0) {
+				mc_log(MC_LOG_INFO, "slash.offer", "repo", r->req->pr.repo, "offer", id,
+				       "agent", o.agent_id, "duplicate", dup ? "yes" : "no", NULL);
+				rc = negotiate_now(r, &loc);
+			}
+		}
+		mc_pr_location_clear(&loc);
+	}
+	mc_offer_clear(&o);
+	return rc;
+}
+
 /* Carry out one command: 0 done, 1 refused (answered in the reply), < 0 an error. */
 static int carry_out(run *r, const mc_slash_command *cmd)
 {
@@ -283,8 +387,7 @@ static int carry_out(run *r, const mc_slash_command *cmd)
 		refuse(r, cmd, "shadow canary runs are not available on this daemon yet");
 		return 1;
 	case MC_SLASH_OFFER:
-		refuse(r, cmd, "agent offers are not accepted on this daemon yet");
-		return 1;
+		return offer(r, cmd);
 	}
 	return mc_error_set(MC_EINTERNAL, "unhandled slash-command kind %d", (int)cmd->kind);
 }
@@ -334,7 +437,7 @@ int mc_slash_apply_hold(mc_pr_options *opt, mc_pr_hold *hold, mc_store *state)
 /* Review and publish again, held as the store says, keeping the card for explain. */
 static int review_again(run *r, struct json_object **card)
 {
-	mc_pr_options opt = r->req->pr;
+	mc_pr_options opt = pr_with_agents(r->req);
 	mc_pr_hold hold;
 	mc_pr_result result;
 	int rc;

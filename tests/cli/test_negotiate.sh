@@ -133,4 +133,32 @@ grep -q "penalty recorded" <<<"$err" || fail "penalty not recorded: $err"
 expect_exit 0 "evidence verify" "$MAESTRO" evidence verify -C "$repo"
 expect_exit 0 "agents in the repository" "$MAESTRO" agents -C "$repo"
 grep -q "^signer " <<<"$out" || fail "agents: $out"
+# --- a task is contracted once: running again neither makes a second contract nor
+# draws the train's budget twice ($1 + $0.4 fits in $1.5; $2 + $0.4 would not)
+echo "[$(offer once1 bob T1 0.9 1 20 0.1)]" >"$scratch/once.json"
+expect_exit 0 "first run" "$MAESTRO" negotiate --offers "$scratch/once.json" --state "$scratch/once.db" --budget usd=1.5 --format json
+first=$(jq -r '.contracts[0].contract_id' <<<"$out")
+expect_exit 0 "second run" "$MAESTRO" negotiate --offers "$scratch/once.json" --state "$scratch/once.db" --budget usd=1.5 --now 4000000000 --format json
+jq -e --arg c "$first" '(.contracts | length) == 0 and .contracted_before == [{task_id: "T1", contract_id: $c}]' <<<"$out" >/dev/null ||
+	fail "a second contract for T1: $out"
+echo "[$(offer once2 bob T4 0.9 0.4 20 0.1)]" >"$scratch/once2.json"
+expect_exit 0 "the budget counts T1 once" "$MAESTRO" negotiate --offers "$scratch/once2.json" --state "$scratch/once.db" --budget usd=1.5 --format json
+[ "$(jq -r '.contracts[0].task_id' <<<"$out")" = T4 ] || fail "T4 should fit the budget left: $out"
+
+# --- a change's policy is its base's config (as review reads it), not its own
+cfgrepo=$scratch/cfgrepo
+new_repo "$cfgrepo"
+mkdir -p "$cfgrepo/.maestro"
+echo '{"negotiation": {"min_eval": 0.7}}' >"$cfgrepo/.maestro/config.json"
+commit_all "$cfgrepo" "Strict negotiation"
+git -C "$cfgrepo" checkout -q -b loosen
+echo '{"negotiation": {"min_eval": 0.1}}' >"$cfgrepo/.maestro/config.json"
+mkdir -p "$cfgrepo/.maestro/offers"
+offer weak1 weak loosen 0.5 1 10 0.1 >"$cfgrepo/.maestro/offers/weak1.json"
+commit_all "$cfgrepo" "Loosen the floor and offer below the old one"
+expect_exit 1 "--range: the base's floor holds" "$MAESTRO" negotiate -C "$cfgrepo" --range main..loosen --task loosen --state "$scratch/cfg.db" --format json
+jq -e '.escalations[0].task_id == "loosen" and (.escalations[0].why | test("below the floor 0.7"))' <<<"$out" >/dev/null ||
+	fail "the change loosened its own floor: $out"
+expect_exit 0 "--head alone reads the checked-out config" "$MAESTRO" negotiate -C "$cfgrepo" --head loosen --task loosen --state "$scratch/cfg2.db" --format json
+[ "$(jq -r '.contracts[0].offer.offer_id' <<<"$out")" = weak1 ] || fail "--head: $out"
 finish

@@ -1,6 +1,7 @@
 /* Unit tests for pipeline/slash over the local forge: commands carried out once,
  * refusals answered in one reply, holds shown on the card and in the status,
- * redelivery and edits. */
+ * redelivery and edits; agents' offers stored, negotiated and shown on the card. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,81 @@ START_TEST(hold_shows_on_card_and_status_until_lifted)
 }
 END_TEST
 
+/* An offer comment for task with predEval eval. */
+static char *offer_comment(const char *id, const char *task, const char *eval)
+{
+	char *body;
+	if (asprintf(&body, "Here is my bid.\n/maestro offer {\"offerId\":\"%s\",\"agentId\":"
+		     "\"bot\",\"taskId\":\"%s\",\"arm\":\"fast\",\"predEval\":%s,"
+		     "\"predCostUSD\":2,\"predMinutes\":30,\"risk\":0.1,"
+		     "\"expiresAt\":\"2099-01-01T00:00:00Z\"}\n", id, task, eval) < 0)
+		abort();
+	return body;
+}
+
+START_TEST(offers_are_stored_negotiated_and_shown)
+{
+	fixture f;
+	mc_slash_outcome o;
+	char *text, *body;
+
+	setup(&f);
+	/* The wrong task and a malformed offer are refused by field. */
+	body = offer_comment("o0", "other-branch", "0.9");
+	o = comment(&f, 300, "bot", body);
+	free(body);
+	ck_assert_uint_eq(o.refused, 1);
+	o = comment(&f, 301, "bot", "/maestro offer {\"offerId\": \"o9\", \"predEval\": \"high\"}\n");
+	ck_assert_uint_eq(o.refused, 1);
+	text = forge_text(&f, "comment-*.md");
+	ck_assert_ptr_nonnull(strstr(text, "taskId: this pull request's task is 'feature', not 'other-branch'"));
+	ck_assert_ptr_nonnull(strstr(text, "offer: /"));
+	ck_assert_ptr_null(strstr(text, "#### Contract"));
+	free(text);
+
+	/* Below the eval floor: stored, negotiated, escalated; the card says so. */
+	body = offer_comment("o1", "feature", "0.3");
+	o = comment(&f, 302, "bot", body);
+	free(body);
+	ck_assert_uint_eq(o.accepted, 1);
+	ck_assert_int_eq(o.reviewed, 1);
+	text = forge_text(&f, "comment-*.md");
+	ck_assert_ptr_nonnull(strstr(text, "No offer for task feature satisfies the policy"));
+	ck_assert_ptr_nonnull(strstr(text, "Smallest safe next step: a human may accept o1 by bot"));
+	free(text);
+
+	/* A good offer settles the task: the card shows the contract, with its SLA. */
+	body = offer_comment("o2", "feature", "0.9");
+	o = comment(&f, 303, "bot", body);
+	free(body);
+	ck_assert_uint_eq(o.accepted, 1);
+	text = forge_text(&f, "comment-*.md");
+	ck_assert_ptr_nonnull(strstr(text, "Task feature is contracted to **bot**"));
+	ck_assert_ptr_nonnull(strstr(text, "Penalty rule: penalty_usd"));
+	free(text);
+	text = forge_text(&f, "reactions.jsonl");
+	ck_assert_ptr_nonnull(strstr(text, "\"content\":\"+1\""));
+	free(text);
+
+	/* The same offer again is a re-delivery; a new one changes no contract. */
+	body = offer_comment("o3", "feature", "0.95");
+	o = comment(&f, 304, "carol", body);
+	free(body);
+	ck_assert_uint_eq(o.accepted, 1);
+	{
+		sqlite3_stmt *st;
+		ck_assert_int_eq(sqlite3_prepare_v2(mc_store_sqlite(f.state),
+						    "SELECT count(*), max(offer_id) FROM ag_contract "
+						    "WHERE task_id = 'feature'", -1, &st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+		ck_assert_str_eq((const char *)sqlite3_column_text(st, 1), "o2");
+		sqlite3_finalize(st);
+	}
+	teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("slash_handle");
@@ -202,6 +278,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, accepted_refused_and_redelivered);
 	tcase_add_test(tc, hold_shows_on_card_and_status_until_lifted);
+	tcase_add_test(tc, offers_are_stored_negotiated_and_shown);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);
 }

@@ -4,6 +4,7 @@
 #include "adapters/store/agents.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,15 +149,55 @@ void mc_agents_stored_offers_free(mc_stored_offer *offers, size_t n)
 	free(offers);
 }
 
-int mc_agents_contract_put(mc_store *store, const char *id, const mc_award *a, const char *train,
-			   int64_t accepted_at, const char *body)
+/* The id of the task's contract into id (20 bytes), "" when it has none. */
+static int task_contract_id(char *id, mc_store *store, const char *task_id)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+	id[0] = 0;
+	if ((rc = prepare(&st, store, "SELECT id FROM ag_contract WHERE task_id = ? "
+			  "ORDER BY accepted_at, id LIMIT 1", "contracts")))
+		return rc;
+	bind_text(st, 1, task_id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		snprintf(id, 20, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (r != SQLITE_DONE)
+		rc = mc_store_fail(store, "reading contracts");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int forget_escalation(mc_store *store, const char *task_id)
 {
 	sqlite3_stmt *st;
 	int rc;
-	if ((rc = prepare(&st, store, "INSERT OR IGNORE INTO ag_contract (id, task_id, agent_id, "
+	if ((rc = prepare(&st, store, "DELETE FROM ag_escalation WHERE task_id = ?",
+			  "clearing the escalation")))
+		return rc;
+	bind_text(st, 1, task_id);
+	return step_done(store, st, "clearing the escalation");
+}
+
+int mc_agents_contract_put(mc_store *store, const char *id, const mc_award *a, const char *train,
+			   int64_t accepted_at, const char *body, char existing[20])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	existing[0] = 0;
+	if ((rc = mc_store_begin(store)) != 0)
+		return rc;
+	if ((rc = task_contract_id(existing, store, a->task_id)) != 0)
+		goto fail;
+	if (existing[0]) {
+		mc_store_rollback(store);
+		return 0;
+	}
+	if ((rc = prepare(&st, store, "INSERT INTO ag_contract (id, task_id, agent_id, "
 			  "offer_id, train, accepted_at, cost_usd, minutes, body) VALUES "
 			  "(?, ?, ?, ?, ?, ?, ?, ?, ?)", "storing the contract")))
-		return rc;
+		goto fail;
 	bind_text(st, 1, id);
 	bind_text(st, 2, a->task_id);
 	bind_text(st, 3, a->offer.agent_id);
@@ -166,7 +207,70 @@ int mc_agents_contract_put(mc_store *store, const char *id, const mc_award *a, c
 	sqlite3_bind_double(st, 7, a->cost_usd);
 	sqlite3_bind_double(st, 8, a->minutes);
 	bind_text(st, 9, body);
-	return step_done(store, st, "storing the contract");
+	if ((rc = step_done(store, st, "storing the contract")) != 0 ||
+	    (rc = forget_escalation(store, a->task_id)) != 0 || (rc = mc_store_commit(store)) != 0)
+		goto fail;
+	return 0;
+fail:
+	mc_store_rollback(store);
+	return rc;
+}
+
+int mc_agents_task_contract(char **body, mc_store *store, const char *task_id)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+	*body = NULL;
+	if ((rc = prepare(&st, store, "SELECT body FROM ag_contract WHERE task_id = ? "
+			  "ORDER BY accepted_at, id LIMIT 1", "contracts")))
+		return rc;
+	bind_text(st, 1, task_id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*body = mc_xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (r == SQLITE_DONE)
+		rc = mc_error_set(MC_ENOTFOUND, "task '%s' has no contract", task_id);
+	else
+		rc = mc_store_fail(store, "reading contracts");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int mc_agents_escalation_put(mc_store *store, const char *task_id, int64_t at, const char *body)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if ((rc = prepare(&st, store, "INSERT INTO ag_escalation (task_id, at, body) VALUES (?, ?, ?) "
+			  "ON CONFLICT(task_id) DO UPDATE SET at = excluded.at, body = excluded.body",
+			  "storing the escalation")))
+		return rc;
+	bind_text(st, 1, task_id);
+	sqlite3_bind_int64(st, 2, at);
+	bind_text(st, 3, body);
+	return step_done(store, st, "storing the escalation");
+}
+
+int mc_agents_task_escalation(char **body, int64_t *at, mc_store *store, const char *task_id)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+	*body = NULL;
+	*at = 0;
+	if ((rc = prepare(&st, store, "SELECT body, at FROM ag_escalation WHERE task_id = ?",
+			  "escalations")))
+		return rc;
+	bind_text(st, 1, task_id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*body = mc_xstrdup((const char *)sqlite3_column_text(st, 0));
+		*at = sqlite3_column_int64(st, 1);
+	} else if (r == SQLITE_DONE) {
+		rc = mc_error_set(MC_ENOTFOUND, "task '%s' has no escalation", task_id);
+	}
+	else
+		rc = mc_store_fail(store, "reading escalations");
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int mc_agents_contract_get(char **body, int *has_actuals, mc_store *store, const char *id)

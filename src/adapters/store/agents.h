@@ -1,5 +1,5 @@
 /*
- * Agent negotiation's operational state in the SQLite store (migration 4 in
+ * Agent negotiation's operational state in the SQLite store (migrations 6 and 7 in
  * db.c): offers as received (de-duplicated by offer id, rate-limited per agent
  * over a sliding window), contracts, their actuals, penalty records and each
  * agent's reputation (model/negotiate.h's mc_reputation). The system of record
@@ -33,9 +33,21 @@ typedef struct mc_stored_offer {
 int mc_agents_offers_open(mc_stored_offer **out, size_t *n, mc_store *store, int64_t now);
 void mc_agents_stored_offers_free(mc_stored_offer *offers, size_t n);
 
-/* Store a contract (body: its evidence predicate as JSON). */
+/* Store a contract (body: its evidence predicate as JSON) unless its task has one
+ * already: a task is contracted once, so negotiating it again draws nothing more on
+ * the train's budget. existing receives the task's earlier contract id, or "" when
+ * this one was stored (and the task's escalation, if any, forgotten). One
+ * transaction. */
 int mc_agents_contract_put(mc_store *store, const char *id, const mc_award *award,
-			   const char *train, int64_t accepted_at, const char *body);
+			   const char *train, int64_t accepted_at, const char *body,
+			   char existing[20]);
+/* The task's contract body (MC_ENOTFOUND when it has none). free() *body. */
+int mc_agents_task_contract(char **body, mc_store *store, const char *task_id);
+/* A task's latest escalation (body: the escalation as JSON), replaced by the next. */
+int mc_agents_escalation_put(mc_store *store, const char *task_id, int64_t at, const char *body);
+/* The task's latest escalation and when it was made; MC_ENOTFOUND when it has none.
+ * free() *body. */
+int mc_agents_task_escalation(char **body, int64_t *at, mc_store *store, const char *task_id);
 /* A contract's body; *has_actuals says whether actuals were recorded. MC_ENOTFOUND
  * "no contract 'X'". free() *body. */
 int mc_agents_contract_get(char **body, int *has_actuals, mc_store *store, const char *id);

@@ -136,6 +136,11 @@ static const char *const migrations[] = {
 	"  requests INTEGER NOT NULL, p50 REAL NOT NULL, p95 REAL NOT NULL, p99 REAL NOT NULL,"
 	"  error_rate REAL NOT NULL, cost REAL NOT NULL,"
 	"  PRIMARY KEY (outcome_id, route)) WITHOUT ROWID;",
+	/* 8: contracts found by task (one per task, agents.c checks it in the insert's
+	 * transaction), and each task's latest escalation for its Decision Card. */
+	"CREATE INDEX ag_contract_task ON ag_contract(task_id, accepted_at);"
+	"CREATE TABLE ag_escalation (task_id TEXT PRIMARY KEY, at INTEGER NOT NULL,"
+	"  body TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 int mc_store_schema_version(void)
