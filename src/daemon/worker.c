@@ -134,6 +134,9 @@ static void process_one(worker *w, mc_store *store, mc_daemon_forge *df, const c
 	ctx.auditors = o->auditors;
 	ctx.nauditors = o->nauditors;
 	ctx.bot_login = o->bot_login;
+	/* The event's own time, not the clock: a retry of the same event then builds the
+	 * same records (a hold's or override's evidence, the card), which de-duplicate. */
+	ctx.now = (time_t)ev.received_at;
 	mc_error_clear();
 	rc = mc_event_process(&outcome, &ctx, &ev);
 	finish(w, store, &ev, rc, &outcome);

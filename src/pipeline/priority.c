@@ -104,8 +104,8 @@ int mc_priority_override(mc_priority_result *out, const mc_priority_change *c)
 	mc_repo *repo = NULL;
 	mc_store *store = NULL;
 	char *who = NULL;
-	time_t now = time(NULL);
-	int rc, have_item = 0, stored_before;
+	time_t now = c->at ? c->at : time(NULL);
+	int rc, have_item = 0, stored_before, seen = 0;
 
 	memset(out, 0, sizeof *out);
 	memset(&item, 0, sizeof item);
@@ -118,15 +118,21 @@ int mc_priority_override(mc_priority_result *out, const mc_priority_change *c)
 	if (rc || (rc = mc_portfolio_get(&item, store, c->id)) != 0)
 		goto out;
 	have_item = 1;
-	out->before = item.priority;
+	out->before = out->after = item.priority;
+	if (c->source && (rc = mc_portfolio_override_seen(store, c->id, c->source)) != 0) {
+		out->repeated = rc > 0;
+		rc = rc > 0 ? 0 : rc;
+		goto out;
+	}
 	if ((rc = new_priority(&out->after, c, item.priority)) != 0)
 		goto out;
 	who = c->who ? mc_xstrdup(c->who) : git_identity(repo);
 	predicate = override_predicate(c, who, now, out->before, out->after);
 	if ((rc = record(out, repo, &item, predicate, c->config_rev)) != 0)
 		goto out;
-	rc = mc_portfolio_set_priority(store, c->id, out->after, who, c->reason, (int64_t)now,
-				       &stored_before);
+	rc = mc_portfolio_set_priority_from(store, c->id, out->after, who, c->reason, (int64_t)now,
+					    c->source, &stored_before, &seen);
+	out->repeated = seen;
 out:
 	if (predicate)
 		json_object_put(predicate);

@@ -8,6 +8,7 @@
  */
 #ifndef MC_PIPELINE_PRIORITY_H
 #define MC_PIPELINE_PRIORITY_H
+#include <time.h>
 
 /* Priorities stay within this range; weight in planning is 1 + 0.25 * priority. */
 #define MC_PRIORITY_MIN (-3)
@@ -25,11 +26,18 @@ typedef struct mc_priority_change {
 	const char *who;            /* NULL: git's user.name <user.email> */
 	const char *config_rev;     /* where the configuration is read (evidence settings);
 				     * NULL: HEAD. The daemon's mirrors give the PR's base. */
+	/* Where the change comes from, e.g. "comment:<id>:<line>:<digest>", or NULL: a
+	 * change from a source already applied is not applied again (result.repeated),
+	 * and with a fixed `at` its evidence record is identical, so recording it again
+	 * after a crash appends nothing. */
+	const char *source;
+	time_t at;                  /* when; 0: now */
 } mc_priority_change;
 
 typedef struct mc_priority_result {
 	int before, after;
 	int recorded;               /* an override record was appended as evidence */
+	int repeated;               /* the source was applied before: nothing changed */
 	char *note;                 /* what happened to the evidence, for people */
 } mc_priority_result;
 

@@ -131,13 +131,13 @@ static mc_priority_action priority_action(mc_slash_kind kind)
 
 /* An override through the CLI's own function. An item not reviewed yet is reviewed
  * first (the override needs it in the portfolio). Returns 1 when refused. */
-static int priority(run *r, const mc_slash_command *cmd)
+static int priority(run *r, const mc_slash_command *cmd, const char *digest)
 {
 	mc_pr_location loc;
 	mc_priority_change change = {0};
 	mc_priority_result result;
 	mc_pr_result reviewed;
-	char *by = who(r->req);
+	char *by = who(r->req), source[128];
 	int rc;
 
 	if ((rc = load_pr(r)) != 0 || (rc = mc_pr_locate(&loc, &r->req->pr, &r->pr)) != 0) {
@@ -151,6 +151,10 @@ static int priority(run *r, const mc_slash_command *cmd)
 	change.reason = cmd->reason;
 	change.who = by;
 	change.config_rev = loc.base_rev;
+	snprintf(source, sizeof source, "comment:%lld:%zu:%s", (long long)r->req->comment_id,
+		 cmd->line, digest);
+	change.source = source;
+	change.at = r->now;
 	rc = mc_priority_override(&result, &change);
 	if (rc == MC_ENOTFOUND && (rc = mc_pr_review(&reviewed, &r->req->pr)) == 0) {
 		mc_pr_result_free(&reviewed);
@@ -352,7 +356,7 @@ static int offer(run *r, const mc_slash_command *cmd)
 }
 
 /* Carry out one command: 0 done, 1 refused (answered in the reply), < 0 an error. */
-static int carry_out(run *r, const mc_slash_command *cmd)
+static int carry_out(run *r, const mc_slash_command *cmd, const char *digest)
 {
 	int allowed = 0, rc;
 
@@ -369,7 +373,7 @@ static int carry_out(run *r, const mc_slash_command *cmd)
 			refuse(r, cmd, "changing the priority needs write access to the repository");
 			return 1;
 		}
-		return priority(r, cmd);
+		return priority(r, cmd, digest);
 	case MC_SLASH_HOLD:
 	case MC_SLASH_UNHOLD:
 		return hold(r, cmd);
@@ -484,7 +488,7 @@ static int run_commands(run *r, const mc_slash_parse *parsed)
 			r->out->repeated++;
 			continue;
 		}
-		if ((result = carry_out(r, cmd)) < 0)
+		if ((result = carry_out(r, cmd, digest)) < 0)
 			return result;
 		if (result == 0)
 			r->out->accepted++;

@@ -143,6 +143,14 @@ START_TEST(accepted_refused_and_redelivered)
 	ck_assert_int_eq(o.replied, 0);
 	ck_assert_int_eq(priority_of(&f, "feature"), 1);
 
+	/* Killed after applying but before marking the lines done: the redelivery finds the
+	 * override's source and applies nothing twice. */
+	ck_assert_int_eq(mc_store_exec(f.state, "DELETE FROM pr_command_done"), 0);
+	o = comment(&f, 100, "alice",
+		    "LGTM\n/maestro priority raise customer escalation\n/maestro hold not mine\n"
+		    "/maestro priorty raise x\n");
+	ck_assert_int_eq(priority_of(&f, "feature"), 1);
+
 	/* Edited: the changed line is a new command. */
 	o = comment(&f, 100, "alice",
 		    "LGTM\n/maestro priority raise customer escalation\n/maestro hold not mine\n"

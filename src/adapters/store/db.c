@@ -141,6 +141,12 @@ static const char *const migrations[] = {
 	"CREATE INDEX ag_contract_task ON ag_contract(task_id, accepted_at);"
 	"CREATE TABLE ag_escalation (task_id TEXT PRIMARY KEY, at INTEGER NOT NULL,"
 	"  body TEXT NOT NULL) WITHOUT ROWID;",
+	/* 9: where a priority override came from (portfolio.c): a slash-command line
+	 * ("comment:<id>:<line>:<digest>") is applied once even when the daemon is killed
+	 * between applying it and marking the line done. */
+	"ALTER TABLE pf_priority_override ADD COLUMN source TEXT;"
+	"CREATE UNIQUE INDEX pf_priority_override_source ON pf_priority_override(item_id, source)"
+	"  WHERE source IS NOT NULL;",
 };
 
 int mc_store_schema_version(void)

@@ -308,7 +308,7 @@ static int blank(const char *s)
 
 /* Inside the caller's transaction: the priority now, then the new one and its record. */
 static int override_priority(mc_store *store, const char *id, int priority, const char *who,
-			     const char *reason, int64_t now, int *before)
+			     const char *reason, int64_t now, const char *source, int *before)
 {
 	sqlite3_stmt *st;
 	int rc, step;
@@ -332,7 +332,8 @@ static int override_priority(mc_store *store, const char *id, int priority, cons
 	if ((rc = run_once(store, st, "setting a priority")) != 0 ||
 	    (rc = prepare(&st, store,
 			  "INSERT INTO pf_priority_override(item_id, who, at, reason,"
-			  " before_priority, after_priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			  " before_priority, after_priority, source)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 			  "recording a priority override")) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -341,21 +342,62 @@ static int override_priority(mc_store *store, const char *id, int priority, cons
 	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, *before);
 	sqlite3_bind_int(st, 6, priority);
+	if (source)
+		sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 7);
 	return run_once(store, st, "recording a priority override");
+}
+
+int mc_portfolio_override_seen(mc_store *store, const char *id, const char *source)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	if ((rc = prepare(&st, store,
+			  "SELECT 1 FROM pf_priority_override WHERE item_id = ?1 AND source = ?2",
+			  "reading priority overrides")) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	rc = step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0
+			  : mc_store_fail(store, "reading priority overrides");
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int mc_portfolio_set_priority(mc_store *store, const char *id, int priority, const char *who,
 			      const char *reason, int64_t now, int *before)
 {
-	int old = 0, rc;
+	return mc_portfolio_set_priority_from(store, id, priority, who, reason, now, NULL, before,
+					      NULL);
+}
 
+int mc_portfolio_set_priority_from(mc_store *store, const char *id, int priority,
+				   const char *who, const char *reason, int64_t now,
+				   const char *source, int *before, int *seen)
+{
+	int old = 0, rc, already = 0;
+
+	if (seen)
+		*seen = 0;
 	if ((rc = check_id(id)) != 0)
 		return rc;
 	if (blank(reason))
 		return mc_error_set(MC_EINVAL, "a priority override of '%s' needs a reason", id);
 	if ((rc = mc_store_begin(store)) != 0)
 		return mc_error_wrap(rc, "setting the priority of '%s'", id);
-	rc = override_priority(store, id, priority, who, reason, now, &old);
+	/* Checked inside the write transaction, so two workers cannot both apply it. */
+	if (source && (already = mc_portfolio_override_seen(store, id, source)) < 0)
+		rc = already;
+	else if (already) {
+		if (seen)
+			*seen = 1;
+		mc_store_rollback(store);
+		return 0;
+	} else
+		rc = override_priority(store, id, priority, who, reason, now, source, &old);
 	if (rc == 0)
 		rc = mc_store_commit(store);
 	if (rc) {

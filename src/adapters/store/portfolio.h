@@ -78,6 +78,14 @@ int mc_portfolio_close(mc_store *store, const char *id, int64_t now);
  */
 int mc_portfolio_set_priority(mc_store *store, const char *id, int priority, const char *who,
 			      const char *reason, int64_t now, int *before);
+/* The same, remembering where the override came from (source, e.g. a slash-command
+ * line, or NULL): an override from a source already applied to this item changes
+ * nothing and sets *seen (may be NULL). */
+int mc_portfolio_set_priority_from(mc_store *store, const char *id, int priority,
+				   const char *who, const char *reason, int64_t now,
+				   const char *source, int *before, int *seen);
+/* 1 when an override of item id came from source, 0 when not, or a negative code. */
+int mc_portfolio_override_seen(mc_store *store, const char *id, const char *source);
 
 /* The priority overrides of an item, oldest first. Free with mc_portfolio_overrides_free. */
 int mc_portfolio_overrides(mc_portfolio_override **out, size_t *n, mc_store *store,
