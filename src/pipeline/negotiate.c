@@ -265,18 +265,6 @@ static const char *head_rev(const context *ctx, const mc_negotiate_options *opt)
 	return opt->head ? opt->head : ctx->head[0] ? ctx->head : NULL;
 }
 
-/* A name for people: the work tree's directory. */
-static char *repository_name(mc_repo *repo)
-{
-	const char *dir = mc_repo_workdir(repo) ? mc_repo_workdir(repo) : mc_repo_commondir(repo);
-	size_t end = strlen(dir), start;
-	while (end > 1 && dir[end - 1] == '/')
-		end--;
-	for (start = end; start > 0 && dir[start - 1] != '/'; start--)
-		;
-	return mc_xstrndup(dir + start, end - start);
-}
-
 /* Record a contract or penalty about rev's commit, as the configuration asks. */
 static int record(char **note, context *ctx, const char *rev, enum mc_evidence_kind kind,
 		  struct json_object *predicate, const char *what)
@@ -288,7 +276,7 @@ static int record(char **note, context *ctx, const char *rev, enum mc_evidence_k
 		*note = mc_xstrdup("not recorded as evidence: no commit to attach it to");
 		return 0;
 	}
-	name = repository_name(ctx->repo);
+	name = mc_repo_display_name(ctx->repo);
 	rc = mc_evidence_record_as_configured(note, &appended, ctx->repo, &ctx->cfg, kind, name,
 					      commit, predicate, what);
 	free(name);

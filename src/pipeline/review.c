@@ -164,25 +164,13 @@ static void evaluate_policy(struct run *r)
 	free(paths);
 }
 
-/* A name for people: the work tree's directory (or the git dir's, when bare). */
-static char *repository_name(mc_repo *repo)
-{
-	const char *dir = mc_repo_workdir(repo) ? mc_repo_workdir(repo) : mc_repo_commondir(repo);
-	size_t end = strlen(dir), start;
-	while (end > 1 && dir[end - 1] == '/')
-		end--;
-	for (start = end; start > 0 && dir[start - 1] != '/'; start--)
-		;
-	return mc_xstrndup(dir + start, end - start);
-}
-
 static struct json_object *build_card(struct run *r, time_t now)
 {
 	const mc_facts *f = &r->facts;
 	mc_card_file *files = mc_xcalloc(f->nfiles ? f->nfiles : 1, sizeof *files);
 	const char **commits = mc_xcalloc(f->ncommits, sizeof *commits);
 	char *name = r->opt->repository ? mc_xstrdup(r->opt->repository)
-					 : repository_name(r->repo);
+					 : mc_repo_display_name(r->repo);
 	mc_card_input in = { 0 };
 	struct json_object *card;
 	size_t i;

@@ -1301,6 +1301,18 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
+/* How every fetch here goes: our callbacks (credentials, host keys, timeouts), the
+ * proxy from the environment, nothing pruned, no FETCH_HEAD, no tags. */
+static void fetch_options(git_fetch_options *fo, remote_op *op)
+{
+	git_fetch_options_init(fo, GIT_FETCH_OPTIONS_VERSION);
+	op_callbacks(&fo->callbacks, op);
+	fo->proxy_opts.type = GIT_PROXY_AUTO;
+	fo->prune = GIT_FETCH_NO_PRUNE;
+	fo->update_fetchhead = 0;
+	fo->download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+}
+
 int mc_remote_fetch_ref(char tip[41], mc_repo *repo, const char *remote, const char *ref,
 			const char *tracking_ref, const mc_remote_options *opt)
 {
@@ -1324,12 +1336,7 @@ int mc_remote_fetch_ref(char tip[41], mc_repo *repo, const char *remote, const c
 	if ((rc = open_remote(&r, git, &op, remote, 0)) != 0)
 		goto out;
 
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	op_callbacks(&fo.callbacks, &op);
-	fo.proxy_opts.type = GIT_PROXY_AUTO;
-	fo.prune = GIT_FETCH_NO_PRUNE;
-	fo.update_fetchhead = 0;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fetch_options(&fo, &op);
 
 	if ((rc = op_start_deadline(&op)) != 0)
 		goto out;
@@ -1401,12 +1408,7 @@ int mc_remote_fetch_code(mc_repo *repo, const char *remote, const char *const *r
 	mc_strbuf_printf(&doing, "fetching %s from %s", refspecs[0] + 1, op.shown);
 	if ((rc = open_remote(&r, git, &op, remote, 0)) != 0)
 		goto out;
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	op_callbacks(&fo.callbacks, &op);
-	fo.proxy_opts.type = GIT_PROXY_AUTO;
-	fo.prune = GIT_FETCH_NO_PRUNE;
-	fo.update_fetchhead = 0;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fetch_options(&fo, &op);
 	if ((rc = op_start_deadline(&op)) != 0)
 		goto out;
 	/* The reflog message names the remote as shown, never with its credentials. */

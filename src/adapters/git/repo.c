@@ -108,6 +108,18 @@ const char *mc_repo_workdir(const mc_repo *repo)
 	return git_repository_workdir(repo->git);
 }
 
+char *mc_repo_display_name(const mc_repo *repo)
+{
+	const char *dir = mc_repo_workdir(repo) ? mc_repo_workdir(repo) : mc_repo_commondir(repo);
+	size_t end = strlen(dir), start;
+
+	while (end > 1 && dir[end - 1] == '/')
+		end--;
+	for (start = end; start > 0 && dir[start - 1] != '/'; start--)
+		;
+	return mc_xstrndup(dir + start, end - start);
+}
+
 const char *mc_repo_gitdir(const mc_repo *repo)
 {
 	return git_repository_path(repo->git);

@@ -25,6 +25,9 @@ void mc_repo_free(mc_repo *repo);
 const char *mc_repo_workdir(const mc_repo *repo);
 /* The .git directory with a trailing '/' (for a linked worktree, its private gitdir). */
 const char *mc_repo_gitdir(const mc_repo *repo);
+/* A name for people: the work tree's directory name (the git directory's, for a bare
+ * repository). free() it. */
+char *mc_repo_display_name(const mc_repo *repo);
 /* The directory shared by all worktrees, where caches belong, with a trailing '/'. */
 const char *mc_repo_commondir(const mc_repo *repo);
 /* The libgit2 handle, for the other git adapter modules only. */
