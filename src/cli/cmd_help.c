@@ -26,7 +26,8 @@ static void print_overview(FILE *out)
 		     "Not built yet, so not in this binary: the forge daemon (webhooks, polling,\n"
 		     "PR comments), planning the live portfolio into release trains (maestro\n"
 		     "plan solves given item lists only), agent negotiation, counterfactual\n"
-		     "simulation and the shadow canary.\n\n%s",
+		     "simulation and running the shadow canary (maestro canary judge judges\n"
+		     "recorded samples).\n\n%s",
 		exit_status_text);
 }
 

@@ -1,6 +1,7 @@
 /* The table of maestro commands, in the order `maestro help` lists them. */
 #include "cli/cli.h"
 
+extern const struct mc_command mc_cmd_canary;
 extern const struct mc_command mc_cmd_config;
 extern const struct mc_command mc_cmd_evidence;
 extern const struct mc_command mc_cmd_help;
@@ -16,6 +17,7 @@ extern const struct mc_command mc_cmd_score;
 extern const struct mc_command mc_cmd_value;
 
 const struct mc_command *const mc_commands[] = {
+	&mc_cmd_canary,
 	&mc_cmd_config,
 	&mc_cmd_evidence,
 	&mc_cmd_help,

@@ -637,11 +637,35 @@ void mc_canary_judgement_free(mc_canary_judgement *j)
 
 /* ---- JSON ---- */
 
+/* A number in its shortest round-tripping form (0.98, not 0.97999999999999998);
+ * null for NaN and infinities, which JSON lacks. */
+static struct json_object *number(double d)
+{
+	char text[32];
+	int precision;
+	if (!isfinite(d))
+		return NULL;
+	if (d == 0)
+		d = 0; /* no "-0" */
+	for (precision = 15; precision < 17; precision++) {
+		snprintf(text, sizeof text, "%.*g", precision, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	snprintf(text, sizeof text, "%.*g", precision, d);
+	return json_object_new_double_s(d, text);
+}
+
+static void set_number(struct json_object *o, const char *key, double d)
+{
+	json_object_object_add(o, key, number(d));
+}
+
 static struct json_object *interval(double lo, double hi)
 {
 	struct json_object *a = json_object_new_array();
-	json_object_array_add(a, isfinite(lo) ? json_object_new_double(lo) : NULL);
-	json_object_array_add(a, isfinite(hi) ? json_object_new_double(hi) : NULL);
+	json_object_array_add(a, number(lo));
+	json_object_array_add(a, number(hi));
 	return a;
 }
 
@@ -649,7 +673,7 @@ static struct json_object *side(size_t n, double median)
 {
 	struct json_object *o = json_object_new_object();
 	mc_json_set_int(o, "n", (long long)n);
-	mc_json_set_double(o, "median", median);
+	set_number(o, "median", median);
 	return o;
 }
 
@@ -660,20 +684,20 @@ static struct json_object *metric_to_json(const mc_canary_metric_result *m)
 	mc_json_set_string(o, "class", mc_canary_class_name(m->cls));
 	mc_json_set_string(o, "reason", m->reason);
 	mc_json_set_string(o, "direction", mc_canary_direction_name(m->direction));
-	mc_json_set_double(o, "tolerance", m->tolerance);
+	set_number(o, "tolerance", m->tolerance);
 	mc_json_set_bool(o, "critical", m->critical);
-	mc_json_set_double(o, "weight", m->weight);
+	set_number(o, "weight", m->weight);
 	mc_json_set_string(o, "group", m->group);
 	mc_json_set_bool(o, "counted", m->counted);
 	json_object_object_add(o, "base", side(m->nbase, m->base_median));
 	json_object_object_add(o, "head", side(m->nhead, m->head_median));
 	if (m->tested) {
-		mc_json_set_double(o, "u", m->mw.u);
-		mc_json_set_double(o, "p_value", m->mw.p);
+		set_number(o, "u", m->mw.u);
+		set_number(o, "p_value", m->mw.p);
 		mc_json_set_bool(o, "exact", m->mw.exact);
-		mc_json_set_double(o, "estimate", m->mw.estimate);
+		set_number(o, "estimate", m->mw.estimate);
 		json_object_object_add(o, "ci", interval(m->mw.ci_low, m->mw.ci_high));
-		mc_json_set_double(o, "effect", m->effect);
+		set_number(o, "effect", m->effect);
 		json_object_object_add(o, "effect_ci", interval(m->effect_low, m->effect_high));
 	} else {
 		json_object_object_add(o, "u", NULL);
@@ -693,11 +717,11 @@ struct json_object *mc_canary_judgement_to_json(const mc_canary_judgement *j)
 	struct json_object *unjudged = json_object_new_array();
 	size_t i;
 	mc_json_set_string(o, "verdict", mc_canary_verdict_name(j->verdict));
-	mc_json_set_double(o, "score", j->score);
+	set_number(o, "score", j->score);
 	mc_json_set_string(o, "reason", j->reason);
-	mc_json_set_double(o, "pass_score", j->pass_score);
-	mc_json_set_double(o, "marginal_score", j->marginal_score);
-	mc_json_set_double(o, "confidence", j->confidence);
+	set_number(o, "pass_score", j->pass_score);
+	set_number(o, "marginal_score", j->marginal_score);
+	set_number(o, "confidence", j->confidence);
 	for (i = 0; i < j->nmetrics; i++)
 		json_object_array_add(metrics, metric_to_json(&j->metrics[i]));
 	json_object_object_add(o, "metrics", metrics);
