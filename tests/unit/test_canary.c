@@ -201,10 +201,14 @@ static void make_samples(double factor, double offset)
 static mc_canary_config config_with(mc_canary_metric *metrics, size_t n)
 {
 	mc_config cfg;
+	mc_canary_config c;
 	mc_config_defaults(&cfg);
-	cfg.canary.metrics = metrics;
-	cfg.canary.nmetrics = n;
-	return cfg.canary; /* the defaults own no memory the tests free */
+	c = cfg.canary; /* the canary defaults own no memory */
+	memset(&cfg.canary, 0, sizeof cfg.canary);
+	mc_config_free(&cfg);
+	c.metrics = metrics;
+	c.nmetrics = n;
+	return c;
 }
 
 static mc_canary_metric metric(const char *name, mc_canary_direction d, double tol)

@@ -183,6 +183,9 @@ static void judge_samples(mc_canary_judgement *j)
 	series[1] = (mc_canary_series){ "rss_kb", base, 12, flat, 12 };
 	series[2] = (mc_canary_series){ "errors", base, 2, flat, 0 };
 	ck_assert_int_eq(mc_canary_judge(j, &cfg.canary, series, 3), 0);
+	cfg.canary.metrics = NULL; /* static: not the config's to free */
+	cfg.canary.nmetrics = 0;
+	mc_config_free(&cfg);
 }
 
 START_TEST(card_shows_the_canary_when_given)
