@@ -24,8 +24,8 @@ static void print_overview(FILE *out)
 		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n"
 		     "Not built yet, so not in this binary: the `/maestro offer` command and\n"
-		     "POST /v1/offers (maestro negotiate submit stores offers meanwhile),\n"
-		     "counterfactual simulation and the shadow canary's judge.\n\n%s",
+		     "POST /v1/offers (maestro negotiate submit stores offers meanwhile) and\n"
+		     "counterfactual simulation.\n\n%s",
 		exit_status_text);
 }
 
