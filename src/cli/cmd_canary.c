@@ -17,6 +17,7 @@
 #include "model/canary_samples.h"
 #include "model/config.h"
 #include "pipeline/canary.h"
+#include "pipeline/canary_verdict.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -55,7 +56,7 @@ static void print_run_text(const mc_canary_result *r)
 }
 
 /* A failed command: its status and the end of its stderr, on stderr. */
-static int report_failure(const mc_canary_result *r)
+static void report_failure(const mc_canary_result *r)
 {
 	const mc_canary_step *f = r->failed;
 	const char *side = f->side == MC_CANARY_BASE ? "base" : "head";
@@ -67,9 +68,26 @@ static int report_failure(const mc_canary_result *r)
 	if (f->stderr_tail[0])
 		fprintf(stderr, "--- end of its stderr ---\n%s%s", f->stderr_tail,
 			f->stderr_tail[strlen(f->stderr_tail) - 1] == '\n' ? "" : "\n");
-	/* The change broke its own canary: a "no". The base failing is the environment's
-	 * (or the configuration's) problem: nothing can be compared. */
-	return f->side == MC_CANARY_HEAD ? MC_EXIT_GATE : MC_EXIT_ENV;
+}
+
+static void print_judgement_text(const mc_canary_judgement *j);
+
+/* Exit status of a judgement: only a pass is 0 (a marginal canary, like
+ * Kayenta's at its last interval, has not shown the change is safe). */
+static int exit_for(const mc_canary_judgement *j)
+{
+	return j->verdict == MC_CANARY_VERDICT_PASS ? MC_EXIT_OK : MC_EXIT_GATE;
+}
+
+static void print_measurement_json(const mc_canary_measurement *m)
+{
+	struct json_object *doc = mc_canary_evidence(&m->result, m->judged ? &m->judgement : NULL);
+	if (!m->judged)
+		json_object_object_add(doc, "judgement", NULL);
+	mc_json_set_bool(doc, "recorded", m->recorded);
+	mc_json_set_string(doc, "evidence", m->evidence_note);
+	printf("%s\n", mc_json_dump(doc, 1));
+	json_object_put(doc);
 }
 
 static int canary_run(int argc, char **argv)
@@ -79,11 +97,12 @@ static int canary_run(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "no-isolation", no_argument, NULL, 'I' },
+		{ "no-record", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	mc_canary_options opt = { 0 };
+	mc_canary_measure_options opt = { 0 };
 	enum mc_format format = MC_FORMAT_TEXT;
-	mc_canary_result result;
+	mc_canary_measurement m;
 	char *end;
 	long rounds;
 	int c, rc;
@@ -91,15 +110,16 @@ static int canary_run(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "C:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'C': opt.repo_path = optarg; break;
-		case 'o': opt.out_dir = optarg; break;
-		case 'I': opt.allow_no_isolation = 1; break;
+		case 'C': opt.run.repo_path = optarg; break;
+		case 'o': opt.run.out_dir = optarg; break;
+		case 'I': opt.run.allow_no_isolation = 1; break;
+		case 'R': opt.no_record = 1; break;
 		case 'n':
 			rounds = strtol(optarg, &end, 10);
 			if (!*optarg || *end || rounds < 1 || rounds > 100)
 				return mc_cli_usage("canary run", "--rounds: expected 1..100, got '%s'",
 						    optarg);
-			opt.rounds = (int)rounds;
+			opt.run.rounds = (int)rounds;
 			break;
 		case 'F':
 			if (mc_cli_parse_format(optarg, &format))
@@ -111,21 +131,28 @@ static int canary_run(int argc, char **argv)
 	if (argc - optind > 1)
 		return mc_cli_usage("canary run", "expected at most one range, got %d arguments",
 				    argc - optind);
-	opt.range = optind < argc ? argv[optind] : NULL;
-	rc = mc_canary_run(&result, &opt);
+	opt.run.range = optind < argc ? argv[optind] : NULL;
+	rc = mc_canary_measure(&m, &opt);
 	if (rc) {
-		mc_canary_result_free(&result);
+		mc_canary_measurement_free(&m);
 		return mc_cli_fail("canary run", rc);
 	}
 	if (format == MC_FORMAT_JSON) {
-		struct json_object *record = mc_canary_record(&result);
-		printf("%s\n", mc_json_dump(record, 1));
-		json_object_put(record);
+		print_measurement_json(&m);
 	} else {
-		print_run_text(&result);
+		print_run_text(&m.result);
+		if (m.judged) {
+			putchar('\n');
+			print_judgement_text(&m.judgement);
+		}
 	}
-	rc = result.failed ? report_failure(&result) : MC_EXIT_OK;
-	mc_canary_result_free(&result);
+	fprintf(stderr, "maestro canary run: %s\n", m.evidence_note);
+	if (m.result.failed)
+		report_failure(&m.result);
+	/* The base failing is the environment's (or the configuration's) problem:
+	 * nothing could be compared. */
+	rc = m.judged ? exit_for(&m.judgement) : MC_EXIT_ENV;
+	mc_canary_measurement_free(&m);
 	return rc;
 }
 
@@ -196,12 +223,6 @@ static void print_judgement_text(const mc_canary_judgement *j)
 		printf("%-24s not judged: canary.metrics does not list it\n", j->unjudged[i]);
 }
 
-/* Exit status of a judgement: only a pass is 0 (a marginal canary, like
- * Kayenta's at its last interval, has not shown the change is safe). */
-static int exit_for(const mc_canary_judgement *j)
-{
-	return j->verdict == MC_CANARY_VERDICT_PASS ? MC_EXIT_OK : MC_EXIT_GATE;
-}
 
 static int run_judge(int argc, char **argv)
 {
@@ -277,7 +298,7 @@ static int run_canary(int argc, char **argv)
 const struct mc_command mc_cmd_canary = {
 	"canary", "the shadow canary: run a change's base and head in a sandbox, judge the samples",
 	"usage: maestro canary run [RANGE] [-C DIR] [--rounds N] [--out DIR]\n"
-	"                          [--no-isolation] [--format text|json]\n"
+	"                          [--no-isolation] [--no-record] [--format text|json]\n"
 	"       maestro canary judge BASE.jsonl HEAD.jsonl [--config FILE]\n"
 	"                            [--format text|json]\n\n"
 	"maestro canary run\n\n"
@@ -295,7 +316,9 @@ const struct mc_command mc_cmd_canary = {
 	"                   <git dir>/maestro/canary/<base>-<head>)\n"
 	"  --no-isolation   run without a network namespace when none can be made\n"
 	"                   (otherwise that is an error)\n"
-	"  --format FORMAT  text: one line per command; json: the record of what ran\n\n"
+	"  --no-record      do not record the canary as signed evidence\n"
+	"  --format FORMAT  text: one line per command, then the judgement's table;\n"
+	"                   json: {record, judgement, recorded, evidence}\n\n"
 	"Each command runs in a sandbox: argv vector (no shell), its own process\n"
 	"group, a new network namespace with only loopback, rlimits on CPU, memory,\n"
 	"processes, file size and open files (canary.limits), an environment of only\n"
@@ -307,11 +330,20 @@ const struct mc_command mc_cmd_canary = {
 	"maestro_cpu_ms and maestro_peak_rss_kb, measured by Maestro. BASE.jsonl and\n"
 	"HEAD.jsonl hold one sample a line; canary.json records the commands,\n"
 	"rounds, limits and every command's status and measurements.\n\n"
-	"Exit status: 0 when every command succeeded; 1 when a command failed on the\n"
-	"head (the change broke its build or benchmark, or it timed out); 3 when one\n"
-	"failed on the base, or the sandbox cannot be made; 2 when no canary is\n"
-	"configured (canary.run is empty) or the arguments are wrong. A failure\n"
-	"prints the end of the command's stderr.\n\n"
+	"Then the samples are judged as `maestro canary judge` judges BASE.jsonl\n"
+	"and HEAD.jsonl (below), with the base's canary.* settings, and the verdict\n"
+	"and the per-metric table are printed. A command that failed on the head\n"
+	"(its build broke, its benchmark crashed or timed out) is a failing verdict\n"
+	"with that reason. With a signing key configured (evidence.signing_key, else\n"
+	"git's user.signingkey) and evidence.record on, what ran and the judgement\n"
+	"are recorded as signed evidence about the head commit\n"
+	"(schemas/evidence-canary.schema.json; maestro evidence show).\n\n"
+	"Exit status: 0 when the canary passes; 1 when it is marginal or fails\n"
+	"(including a command that failed on the head); 3 when a command failed on\n"
+	"the base (nothing can be compared), the sandbox cannot be made, or the\n"
+	"signing key cannot sign; 2 when no canary is configured (canary.run is\n"
+	"empty) or the arguments are wrong. A failure prints the end of the\n"
+	"command's stderr.\n\n"
 	"Trust: a run in your terminal runs the code of your own clone. The daemon\n"
 	"runs a pull request's code only for authors with write permission or after\n"
 	"a maintainer's `/maestro canary` comment.\n"

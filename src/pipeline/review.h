@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "model/canary.h"
 #include "pipeline/config_at.h"
 #include "pipeline/facts.h"
 
@@ -31,6 +32,10 @@ typedef struct mc_review_options {
 	const char *repository;
 	const char *item_id;
 	const char *item_title;
+	/* The shadow canary's judgement of this change (pipeline/canary_verdict.h), or
+	 * NULL when it did not run: the card's canary section and the canary gate (a
+	 * failing canary fails the policy verdict with its reason). */
+	const mc_canary_judgement *canary;
 } mc_review_options;
 
 typedef struct mc_review {
