@@ -123,6 +123,31 @@ int mc_canary_measure(mc_canary_measurement *out, const mc_canary_measure_option
 	return record(out, opt);
 }
 
+char *mc_canary_measure_for_review(mc_canary_measurement *out, const mc_canary_measure_options *opt)
+{
+	mc_strbuf note = MC_STRBUF_INIT;
+	int rc = mc_canary_measure(out, opt);
+
+	if (rc == MC_ENOTFOUND)
+		mc_strbuf_puts(&note, "no shadow canary is configured (canary.run in "
+				      ".maestro/config.json on the base branch; docs/CONFIG.md)");
+	else if (rc)
+		mc_strbuf_printf(&note, "the shadow canary could not run: %s", mc_error_message());
+	else if (!out->judged)
+		mc_strbuf_printf(&note, "the shadow canary could not compare: the %s failed on base: %s",
+				 out->result.failed->round ? "run command" : "build",
+				 out->result.failed->status);
+	else
+		mc_strbuf_printf(&note, "shadow canary: %s, score %.0f: %s",
+				 mc_canary_verdict_name(out->judgement.verdict), out->judgement.score,
+				 out->judgement.reason);
+	if (rc && out->judged) {
+		mc_canary_judgement_free(&out->judgement);
+		out->judged = 0;
+	}
+	return mc_strbuf_detach(&note);
+}
+
 void mc_canary_measurement_free(mc_canary_measurement *m)
 {
 	if (!m)

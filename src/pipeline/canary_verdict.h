@@ -52,4 +52,13 @@ struct json_object *mc_canary_evidence(const mc_canary_result *r, const mc_canar
 int mc_canary_measure(mc_canary_measurement *out, const mc_canary_measure_options *opt);
 void mc_canary_measurement_free(mc_canary_measurement *m);
 
+/*
+ * mc_canary_measure for a review (maestro review --canary, the daemon's /maestro
+ * canary): a canary that is not configured, cannot run or cannot compare is not
+ * the change's fault, so the review goes on without a judgement (out->judged 0)
+ * rather than failing, and the returned note (malloc'd) says why; with a
+ * judgement it states the verdict. Free out with mc_canary_measurement_free.
+ */
+char *mc_canary_measure_for_review(mc_canary_measurement *out, const mc_canary_measure_options *opt);
+
 #endif

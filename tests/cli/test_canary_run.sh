@@ -168,7 +168,20 @@ expect_exit 0 "canary run --no-record" "$MAESTRO" canary run -C "$repo" main..no
 grep -q "not recorded (--no-record)" <<<"$err" || fail "--no-record: $err"
 git -C "$repo" config --unset user.signingkey
 
-# 8. Bad options.
+# 8. maestro review --canary: the judgement on the card, a failing canary fails its gate.
+expect_exit 1 "review --canary" "$MAESTRO" review -C "$repo" main..feature --canary --no-record --format json &&
+	{ jq -e '.canary.verdict == "fail" and .decision.verdict == "fail" and
+		(.policy.gates[] | select(.gate == "canary") | .applies and (.passed | not)) and
+		(.decision.blocking | any(startswith("shadow canary failed: critical metric latency_ms")))' \
+		<<<"$out" >/dev/null || fail "review --canary card: $out"
+	  grep -q "shadow canary: fail" <<<"$err" || fail "review --canary note: $err"; }
+expect_exit 0 "review --canary, no-op" "$MAESTRO" review -C "$repo" main..notes --canary --no-record --format json &&
+	{ jq -e '.canary.verdict == "pass" and (.policy.gates[] | select(.gate == "canary") | .passed)' \
+		<<<"$out" >/dev/null || fail "review --canary no-op: $out"; }
+expect_exit 0 "review without --canary" "$MAESTRO" review -C "$repo" main..feature --no-record --format json &&
+	{ jq -e 'has("canary") | not' <<<"$out" >/dev/null || fail "a card without --canary has a canary: $out"; }
+
+# 9. Bad options.
 expect_exit 2 "--rounds 0" "$MAESTRO" canary run -C "$repo" --rounds 0 &&
 	expect_one_line "--rounds 0" "--rounds: expected 1..100"
 expect_exit 2 "no subcommand" "$MAESTRO" canary
