@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "pipeline/canary_verdict.h"
 #include "pipeline/review.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -36,9 +37,12 @@ static int run_review(int argc, char **argv)
 		{ "no-record", no_argument, NULL, 'r' },
 		{ "no-portfolio", no_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "canary", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *labels[MAX_LABELS];
+	mc_canary_measurement canary;
+	int with_canary = 0;
 	mc_review_options opt = { 0 };
 	enum mc_format format = MC_FORMAT_TEXT;
 	mc_review review;
@@ -52,6 +56,7 @@ static int run_review(int argc, char **argv)
 		case 'n': opt.no_cache = 1; break;
 		case 'r': opt.no_record = 1; break;
 		case 'p': opt.no_portfolio = 1; break;
+		case 'c': with_canary = 1; break;
 		case 'l':
 			if (opt.nlabels == MAX_LABELS)
 				return mc_cli_usage("review", "more than %d labels", MAX_LABELS);
@@ -68,7 +73,23 @@ static int run_review(int argc, char **argv)
 		return mc_cli_usage("review", "expected at most one range, got %d arguments",
 				    argc - optind);
 	opt.range = optind < argc ? argv[optind] : NULL;
-	if ((rc = mc_review_run(&review, &opt)) != 0)
+	memset(&canary, 0, sizeof canary);
+	if (with_canary) {
+		mc_canary_measure_options co = { 0 };
+		char *note;
+		co.run.repo_path = opt.repo_path;
+		co.run.range = opt.range;
+		co.no_record = opt.no_record;
+		note = mc_canary_measure_for_review(&canary, &co);
+		fprintf(stderr, "maestro review: %s\n", note);
+		if (canary.evidence_note)
+			fprintf(stderr, "maestro review: %s\n", canary.evidence_note);
+		free(note);
+		opt.canary = canary.judged ? &canary.judgement : NULL;
+	}
+	rc = mc_review_run(&review, &opt);
+	mc_canary_measurement_free(&canary);
+	if (rc != 0)
 		return mc_cli_fail("review", rc);
 	log_history(&review);
 	if (review.evidence_note)
@@ -85,7 +106,8 @@ static int run_review(int argc, char **argv)
 const struct mc_command mc_cmd_review = {
 	"review", "review a change and print its Decision Card",
 	"usage: maestro review [RANGE] [-C DIR] [--label NAME]... [--no-cache]\n"
-	"                      [--no-record] [--no-portfolio] [--format text|json]\n\n"
+	"                      [--no-record] [--no-portfolio] [--canary]\n"
+	"                      [--format text|json]\n\n"
 	"Reviews the change RANGE of the repository and prints its Decision Card:\n"
 	"expected value with each component and its inputs, the risk that it\n"
 	"introduces a defect with the features that drive it, and the policy gates\n"
@@ -103,6 +125,12 @@ const struct mc_command mc_cmd_review = {
 	"  --no-record      do not record the card as signed evidence\n"
 	"  --no-portfolio   do not add or update the change in the portfolio\n"
 	"                   (maestro portfolio); --no-cache implies it\n"
+	"  --canary         run the shadow canary first (maestro canary run: base and\n"
+	"                   head built and run in the sandbox with canary.* of the\n"
+	"                   base) and put its judgement on the card; a failing\n"
+	"                   canary fails the canary gate (exit 1). When no canary is\n"
+	"                   configured, or the base fails, the card has none and\n"
+	"                   stderr says why. Recorded as evidence like the card\n"
 	"  --format FORMAT  text: the card as Markdown, as a PR comment carries it;\n"
 	"                   json: the card document (schemas/decision-card.schema.json)\n\n"
 	"The configuration is .maestro/config.json as it is in the base commit, so a\n"

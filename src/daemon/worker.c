@@ -38,6 +38,7 @@
 #define RETRY_MAX_S 3600
 /* How long an idle worker waits before looking at the queue again. */
 #define IDLE_WAIT_MS 200
+#define SUBJECT_MAX (MC_QUEUE_ID_MAX + 32)
 
 typedef struct pool pool;
 
@@ -58,6 +59,11 @@ struct pool {
 	worker *workers;
 	pthread_mutex_t idle_lock;
 	pthread_cond_t idle_cond;
+	/* The subject (mc_event_subject) each worker is processing, "" when none: one
+	 * event of a pull request at a time. */
+	pthread_mutex_t subject_lock;
+	pthread_cond_t subject_cond;
+	char (*subjects)[SUBJECT_MAX];
 };
 
 static int64_t retry_delay(int attempts)
@@ -110,12 +116,45 @@ static void finish(worker *w, mc_store *store, const mc_queue_event *ev, int rc,
 		       NULL);
 }
 
+static int subject_busy(const pool *p, const char *subject)
+{
+	for (unsigned i = 0; i < p->nworkers; i++)
+		if (strcmp(p->subjects[i], subject) == 0)
+			return 1;
+	return 0;
+}
+
+/* Wait until no other worker processes an event of subject, then take it. */
+static void take_subject(worker *w, const char *subject)
+{
+	pool *p = w->pool;
+
+	if (!*subject)
+		return;
+	pthread_mutex_lock(&p->subject_lock);
+	while (subject_busy(p, subject))
+		pthread_cond_wait(&p->subject_cond, &p->subject_lock);
+	snprintf(p->subjects[w->index], SUBJECT_MAX, "%s", subject);
+	pthread_mutex_unlock(&p->subject_lock);
+}
+
+static void release_subject(worker *w)
+{
+	pool *p = w->pool;
+
+	pthread_mutex_lock(&p->subject_lock);
+	p->subjects[w->index][0] = '\0';
+	pthread_cond_broadcast(&p->subject_cond);
+	pthread_mutex_unlock(&p->subject_lock);
+}
+
 static void process_one(worker *w, mc_store *store, mc_daemon_forge *df, const char *name)
 {
 	const mc_daemon_options *o = w->pool->opts;
 	mc_event_context ctx = {0};
 	mc_event_outcome outcome;
 	mc_queue_event ev;
+	char subject[SUBJECT_MAX];
 	int rc;
 
 	rc = mc_queue_claim(store, &ev, name, (int64_t)time(NULL), LEASE_S);
@@ -137,9 +176,13 @@ static void process_one(worker *w, mc_store *store, mc_daemon_forge *df, const c
 	/* The event's own time, not the clock: a retry of the same event then builds the
 	 * same records (a hold's or override's evidence, the card), which de-duplicate. */
 	ctx.now = (time_t)ev.received_at;
+	mc_event_subject(subject, sizeof subject, &ev);
+	take_subject(w, subject);
 	mc_error_clear();
 	rc = mc_event_process(&outcome, &ctx, &ev);
 	finish(w, store, &ev, rc, &outcome);
+	if (*subject)
+		release_subject(w);
 	mc_queue_event_clear(&ev);
 }
 
@@ -198,6 +241,9 @@ static void pool_free(pool *p)
 		close(p->lock_fd);
 	pthread_cond_destroy(&p->idle_cond);
 	pthread_mutex_destroy(&p->idle_lock);
+	pthread_cond_destroy(&p->subject_cond);
+	pthread_mutex_destroy(&p->subject_lock);
+	free(p->subjects);
 	free(p->workers);
 	free(p->db_path);
 	free(p);
@@ -232,6 +278,9 @@ static int pool_start(void **state, const mc_daemon_context *ctx)
 	p->workers = mc_xcalloc(p->nworkers, sizeof *p->workers);
 	pthread_mutex_init(&p->idle_lock, NULL);
 	pthread_cond_init(&p->idle_cond, NULL);
+	pthread_mutex_init(&p->subject_lock, NULL);
+	pthread_cond_init(&p->subject_cond, NULL);
+	p->subjects = mc_xcalloc(p->nworkers, sizeof *p->subjects);
 	if ((rc = take_state_dir(p)) != 0) {
 		pool_free(p);
 		return rc;

@@ -228,6 +228,8 @@ struct json_object *mc_card_build(const mc_card_input *in)
 	json_object_object_add(card, "labels", build_labels(in->signals));
 	json_object_object_add(card, "warnings",
 			       string_array(in->signals->warnings.items, in->signals->warnings.n));
+	if (in->canary)
+		json_object_object_add(card, "canary", mc_canary_judgement_to_json(in->canary));
 	json_object_object_add(card, "provenance", build_provenance(in));
 	/* Paths, messages and arguments are bytes; the card is JSON text, so bytes
 	 * that are not UTF-8 are shown as \xHH rather than dropped or passed on broken. */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "model/canary.h"
 #include "model/features.h"
 #include "model/policy.h"
 #include "model/score.h"
@@ -49,6 +50,7 @@ typedef struct mc_card_input {
 	const char *config_blob;       /* git blob id of the config, NULL for defaults */
 	const char *tool_version;
 	time_t generated_at;
+	const mc_canary_judgement *canary; /* the shadow canary's judgement; NULL: not run */
 } mc_card_input;
 
 /* Build the card document. The caller owns the result (json_object_put). */

@@ -64,6 +64,42 @@ static void plan_free(mc_config *cfg)
 	cfg->plan_ntrains = 0;
 }
 
+static void canary_defaults(mc_canary_config *c)
+{
+	c->confidence = 0.98; /* NetflixACAJudge's level */
+	c->pass_score = 75;   /* Kayenta's default score thresholds */
+	c->marginal_score = 50;
+	c->min_samples = 5;   /* the fewest per side with which a 98 % two-sided test can reject */
+	c->tolerance = 0.05;
+	c->nodata = MC_CANARY_NODATA_IGNORE;
+	c->rounds = 5;
+	c->timeout_s = 600;
+	c->limits.cpu_s = 600;
+	c->limits.memory_mb = 2048;
+	c->limits.processes = 256;
+	c->limits.file_mb = 1024;
+	c->limits.output_kb = 1024;
+}
+
+static void canary_free(mc_canary_config *c)
+{
+	size_t i;
+	for (i = 0; i < c->nmetrics; i++) {
+		free(c->metrics[i].name);
+		free(c->metrics[i].group);
+	}
+	free(c->metrics);
+	c->metrics = NULL;
+	c->nmetrics = 0;
+	for (i = 0; i < c->ngroup_weights; i++)
+		free(c->group_weights[i].group);
+	free(c->group_weights);
+	c->group_weights = NULL;
+	c->ngroup_weights = 0;
+	list_free(&c->build);
+	list_free(&c->run);
+}
+
 void mc_config_defaults(mc_config *cfg)
 {
 	static const char *const fix_labels[] = { "bug", "fix", "defect" };
@@ -88,15 +124,7 @@ void mc_config_defaults(mc_config *cfg)
 	cfg->evidence_signing_key = NULL;
 	list_set(&cfg->evidence_pinned_keys, NULL, 0);
 	cfg->evidence_record = 1;
-	list_set(&cfg->canary_build, NULL, 0);
-	list_set(&cfg->canary_run, NULL, 0);
-	cfg->canary_rounds = 5;
-	cfg->canary_timeout_s = 600;
-	cfg->canary_limits.cpu_s = 600;
-	cfg->canary_limits.memory_mb = 2048;
-	cfg->canary_limits.processes = 256;
-	cfg->canary_limits.file_mb = 1024;
-	cfg->canary_limits.output_kb = 1024;
+	canary_defaults(&cfg->canary);
 	mc_negotiate_policy_defaults(&cfg->negotiation);
 }
 
@@ -112,10 +140,27 @@ void mc_config_free(mc_config *cfg)
 	free(cfg->evidence_signing_key);
 	cfg->evidence_signing_key = NULL;
 	list_free(&cfg->evidence_pinned_keys);
-	list_free(&cfg->canary_build);
-	list_free(&cfg->canary_run);
+	canary_free(&cfg->canary);
 	plan_free(cfg);
 	mc_negotiate_policy_free(&cfg->negotiation);
+}
+
+const mc_canary_metric *mc_config_canary_metric(const mc_canary_config *c, const char *name,
+						mc_canary_metric *scratch)
+{
+	size_t i;
+	for (i = 0; i < c->nmetrics; i++)
+		if (!strcmp(c->metrics[i].name, name))
+			return &c->metrics[i];
+	if (c->nmetrics)
+		return NULL;
+	memset(scratch, 0, sizeof *scratch);
+	scratch->name = (char *)name;
+	scratch->direction = MC_CANARY_INCREASE;
+	scratch->tolerance = c->tolerance;
+	scratch->weight = 1;
+	scratch->nodata = c->nodata;
+	return scratch;
 }
 
 /* Re-raise the current error as MC_ECONFIG, keeping its message. */
@@ -189,20 +234,6 @@ static void take_optional_string(char **field, struct json_object *section, cons
 		return;
 	free(*field);
 	*field = v ? mc_xstrdup(json_object_get_string(v)) : NULL;
-}
-
-static void fill_canary(mc_config *cfg, struct json_object *canary)
-{
-	struct json_object *limits = mc_json_get(canary, "limits");
-	take_list(&cfg->canary_build, canary, "build");
-	take_list(&cfg->canary_run, canary, "run");
-	take_count(&cfg->canary_rounds, canary, "rounds");
-	take_count(&cfg->canary_timeout_s, canary, "timeout_s");
-	take_count(&cfg->canary_limits.cpu_s, limits, "cpu_s");
-	take_count(&cfg->canary_limits.memory_mb, limits, "memory_mb");
-	take_count(&cfg->canary_limits.processes, limits, "processes");
-	take_count(&cfg->canary_limits.file_mb, limits, "file_mb");
-	take_count(&cfg->canary_limits.output_kb, limits, "output_kb");
 }
 
 /* A budgets object, already schema-checked (numbers >= 0); the names are checked here
@@ -285,6 +316,122 @@ static int take_plan(mc_config *cfg, struct json_object *plan, const char *origi
 	return 0;
 }
 
+static mc_canary_direction direction_from(const char *s)
+{
+	if (!strcmp(s, "decrease"))
+		return MC_CANARY_DECREASE;
+	return !strcmp(s, "either") ? MC_CANARY_EITHER : MC_CANARY_INCREASE;
+}
+
+static const char *direction_name(mc_canary_direction d)
+{
+	return d == MC_CANARY_DECREASE ? "decrease" : d == MC_CANARY_EITHER ? "either" : "increase";
+}
+
+static mc_canary_nodata nodata_from(const char *s, mc_canary_nodata def)
+{
+	if (!s)
+		return def;
+	return !strcmp(s, "fail") ? MC_CANARY_NODATA_FAIL : MC_CANARY_NODATA_IGNORE;
+}
+
+static const char *nodata_name(mc_canary_nodata n)
+{
+	return n == MC_CANARY_NODATA_FAIL ? "fail" : "ignore";
+}
+
+/* Metric entries take the section's defaults (tolerance, nodata), so those are
+ * read first. Names are unique: checked by check_canary before this runs. */
+static void take_canary_metrics(mc_canary_config *c, struct json_object *list)
+{
+	size_t i, n = list ? json_object_array_length(list) : 0;
+	if (!list)
+		return;
+	c->metrics = mc_xcalloc(n ? n : 1, sizeof *c->metrics);
+	c->nmetrics = n;
+	for (i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(list, i);
+		mc_canary_metric *out = &c->metrics[i];
+		const char *group = mc_json_get_string(m, "group", NULL);
+		out->name = mc_xstrdup(mc_json_get_string(m, "name", ""));
+		out->direction = direction_from(mc_json_get_string(m, "direction", "increase"));
+		out->tolerance = positive_zero(mc_json_get_double(m, "tolerance", c->tolerance));
+		out->critical = mc_json_get_bool(m, "critical", 0);
+		out->weight = mc_json_get_double(m, "weight", 1);
+		out->group = group ? mc_xstrdup(group) : NULL;
+		out->nodata = nodata_from(mc_json_get_string(m, "nodata", NULL), c->nodata);
+	}
+}
+
+static void take_group_weights(mc_canary_config *c, struct json_object *obj)
+{
+	size_t n = 0;
+	if (!obj)
+		return;
+	c->group_weights = mc_xcalloc(json_object_object_length(obj) + 1, sizeof *c->group_weights);
+	json_object_object_foreach(obj, key, val) {
+		c->group_weights[n].group = mc_xstrdup(key);
+		c->group_weights[n].weight = positive_zero(json_object_get_double(val));
+		n++;
+	}
+	c->ngroup_weights = n;
+}
+
+static void fill_canary(mc_canary_config *c, struct json_object *sec)
+{
+	struct json_object *limits = mc_json_get(sec, "limits");
+	take_number(&c->confidence, sec, "confidence");
+	take_number(&c->pass_score, sec, "pass_score");
+	take_number(&c->marginal_score, sec, "marginal_score");
+	take_count(&c->min_samples, sec, "min_samples");
+	take_number(&c->tolerance, sec, "tolerance");
+	c->nodata = nodata_from(mc_json_get_string(sec, "nodata", NULL), c->nodata);
+	take_canary_metrics(c, mc_json_get(sec, "metrics"));
+	take_group_weights(c, mc_json_get(sec, "group_weights"));
+	take_list(&c->build, sec, "build");
+	take_list(&c->run, sec, "run");
+	take_count(&c->rounds, sec, "rounds");
+	take_count(&c->timeout_s, sec, "timeout_s");
+	if (limits) {
+		take_count(&c->limits.cpu_s, limits, "cpu_s");
+		take_count(&c->limits.memory_mb, limits, "memory_mb");
+		take_count(&c->limits.processes, limits, "processes");
+		take_count(&c->limits.file_mb, limits, "file_mb");
+		take_count(&c->limits.output_kb, limits, "output_kb");
+	}
+}
+
+/* What the schema cannot say: unique metric names, a bounded number of groups,
+ * marginal not above pass. */
+static int check_canary(struct json_object *sec, const char *origin)
+{
+	struct json_object *metrics = mc_json_get(sec, "metrics");
+	struct json_object *groups = mc_json_get(sec, "group_weights");
+	size_t i, j, n = metrics ? json_object_array_length(metrics) : 0;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (!strcmp(mc_json_get_string(json_object_array_get_idx(metrics, i), "name", ""),
+				    mc_json_get_string(json_object_array_get_idx(metrics, j), "name", "")))
+				return mc_error_set(MC_ECONFIG, "%s: /canary/metrics/%zu/name: '%s' is already "
+						    "at /canary/metrics/%zu", origin, i,
+						    mc_json_get_string(json_object_array_get_idx(metrics, i), "name", ""), j);
+	if (groups && json_object_object_length(groups) > MC_CANARY_MAX_GROUPS)
+		return mc_error_set(MC_ECONFIG, "%s: /canary/group_weights: more than %d groups",
+				    origin, MC_CANARY_MAX_GROUPS);
+	if (groups) {
+		json_object_object_foreach(groups, key, val) {
+			(void)val;
+			if (!*key || strlen(key) > MC_CANARY_NAME_MAX)
+				return mc_error_set(MC_ECONFIG, "%s: /canary/group_weights: a group name must "
+						    "have 1 to %d characters", origin, MC_CANARY_NAME_MAX);
+		}
+	}
+	if (mc_json_get_double(sec, "marginal_score", 50) > mc_json_get_double(sec, "pass_score", 75))
+		return mc_error_set(MC_ECONFIG, "%s: /canary/marginal_score: must not be above pass_score",
+				    origin);
+	return 0;
+}
+
 static void fill(mc_config *cfg, struct json_object *doc)
 {
 	struct json_object *value = mc_json_get(doc, "value"), *cost = mc_json_get(doc, "cost");
@@ -316,7 +463,8 @@ static void fill(mc_config *cfg, struct json_object *doc)
 		take_list(&cfg->evidence_pinned_keys, evidence, "pinned_keys");
 		cfg->evidence_record = mc_json_get_bool(evidence, "record", cfg->evidence_record);
 	}
-	fill_canary(cfg, mc_json_get(doc, "canary"));
+	if (mc_json_get(doc, "canary"))
+		fill_canary(&cfg->canary, mc_json_get(doc, "canary"));
 	mc_negotiate_policy_apply(&cfg->negotiation, mc_json_get(doc, "negotiation"));
 }
 
@@ -337,6 +485,10 @@ int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *or
 	if (rc) {
 		json_object_put(doc);
 		return rc == MC_EINVAL ? as_config_error() : rc;
+	}
+	if (mc_json_get(doc, "canary") && (rc = check_canary(mc_json_get(doc, "canary"), origin))) {
+		json_object_put(doc);
+		return rc;
 	}
 	mc_config_defaults(cfg);
 	fill(cfg, doc);
@@ -377,22 +529,6 @@ static struct json_object *new_list(const mc_string_list *list)
 	return arr;
 }
 
-static struct json_object *canary_to_json(const mc_config *cfg)
-{
-	struct json_object *canary = json_object_new_object(), *limits = json_object_new_object();
-	json_object_object_add(canary, "build", new_list(&cfg->canary_build));
-	json_object_object_add(canary, "run", new_list(&cfg->canary_run));
-	json_object_object_add(canary, "rounds", json_object_new_int(cfg->canary_rounds));
-	json_object_object_add(canary, "timeout_s", json_object_new_int(cfg->canary_timeout_s));
-	json_object_object_add(limits, "cpu_s", json_object_new_int(cfg->canary_limits.cpu_s));
-	json_object_object_add(limits, "memory_mb", json_object_new_int(cfg->canary_limits.memory_mb));
-	json_object_object_add(limits, "processes", json_object_new_int(cfg->canary_limits.processes));
-	json_object_object_add(limits, "file_mb", json_object_new_int(cfg->canary_limits.file_mb));
-	json_object_object_add(limits, "output_kb", json_object_new_int(cfg->canary_limits.output_kb));
-	json_object_object_add(canary, "limits", limits);
-	return canary;
-}
-
 static struct json_object *budgets_to_json(const mc_budget_list *b)
 {
 	struct json_object *o = json_object_new_object();
@@ -415,6 +551,51 @@ static struct json_object *plan_to_json(const mc_config *cfg)
 	}
 	json_object_object_add(plan, "trains", trains);
 	return plan;
+}
+
+static struct json_object *canary_metric_to_json(const mc_canary_metric *m)
+{
+	struct json_object *o = json_object_new_object();
+	mc_json_set_string(o, "name", m->name);
+	mc_json_set_string(o, "direction", direction_name(m->direction));
+	json_object_object_add(o, "tolerance", new_number(m->tolerance));
+	mc_json_set_bool(o, "critical", m->critical);
+	json_object_object_add(o, "weight", new_number(m->weight));
+	if (m->group)
+		mc_json_set_string(o, "group", m->group);
+	mc_json_set_string(o, "nodata", nodata_name(m->nodata));
+	return o;
+}
+
+static struct json_object *canary_to_json(const mc_canary_config *c)
+{
+	struct json_object *o = json_object_new_object(), *metrics = json_object_new_array();
+	struct json_object *groups = json_object_new_object(), *limits = json_object_new_object();
+	size_t i;
+	for (i = 0; i < c->nmetrics; i++)
+		json_object_array_add(metrics, canary_metric_to_json(&c->metrics[i]));
+	json_object_object_add(o, "metrics", metrics);
+	for (i = 0; i < c->ngroup_weights; i++)
+		json_object_object_add(groups, c->group_weights[i].group,
+				       new_number(c->group_weights[i].weight));
+	json_object_object_add(o, "group_weights", groups);
+	json_object_object_add(o, "confidence", new_number(c->confidence));
+	json_object_object_add(o, "pass_score", new_number(c->pass_score));
+	json_object_object_add(o, "marginal_score", new_number(c->marginal_score));
+	json_object_object_add(o, "min_samples", json_object_new_int(c->min_samples));
+	json_object_object_add(o, "tolerance", new_number(c->tolerance));
+	mc_json_set_string(o, "nodata", nodata_name(c->nodata));
+	json_object_object_add(o, "build", new_list(&c->build));
+	json_object_object_add(o, "run", new_list(&c->run));
+	json_object_object_add(o, "rounds", json_object_new_int(c->rounds));
+	json_object_object_add(o, "timeout_s", json_object_new_int(c->timeout_s));
+	json_object_object_add(limits, "cpu_s", json_object_new_int(c->limits.cpu_s));
+	json_object_object_add(limits, "memory_mb", json_object_new_int(c->limits.memory_mb));
+	json_object_object_add(limits, "processes", json_object_new_int(c->limits.processes));
+	json_object_object_add(limits, "file_mb", json_object_new_int(c->limits.file_mb));
+	json_object_object_add(limits, "output_kb", json_object_new_int(c->limits.output_kb));
+	json_object_object_add(o, "limits", limits);
+	return o;
 }
 
 struct json_object *mc_config_to_json(const mc_config *cfg)
@@ -452,7 +633,7 @@ struct json_object *mc_config_to_json(const mc_config *cfg)
 	json_object_object_add(evidence, "pinned_keys", new_list(&cfg->evidence_pinned_keys));
 	mc_json_set_bool(evidence, "record", cfg->evidence_record);
 	json_object_object_add(root, "evidence", evidence);
-	json_object_object_add(root, "canary", canary_to_json(cfg));
+	json_object_object_add(root, "canary", canary_to_json(&cfg->canary));
 	json_object_object_add(root, "plan", plan_to_json(cfg));
 	json_object_object_add(root, "negotiation", mc_negotiate_policy_to_json(&cfg->negotiation));
 	return root;

@@ -35,6 +35,65 @@ typedef struct mc_config_train {
 #define MC_CONFIG_MAX_BUDGETS 16
 #define MC_CONFIG_BUDGET_NAME_MAX 64
 
+/* canary.*: the shadow canary's runner (adapters/proc, `maestro canary run`) and
+ * judge (model/canary.c, `maestro canary judge`); docs/CONFIG.md explains them. */
+typedef enum mc_canary_direction {
+	MC_CANARY_INCREASE = 0, /* an increase is the regression (latency, errors, memory) */
+	MC_CANARY_DECREASE,     /* a decrease is (throughput, hit rate) */
+	MC_CANARY_EITHER,       /* any change is */
+} mc_canary_direction;
+
+typedef enum mc_canary_nodata {
+	MC_CANARY_NODATA_IGNORE = 0, /* a metric without data on a side is left out of the score */
+	MC_CANARY_NODATA_FAIL,       /* ... counts as failing (and fails the canary if critical) */
+} mc_canary_nodata;
+
+#define MC_CANARY_MAX_METRICS 100
+#define MC_CANARY_MAX_GROUPS 100
+#define MC_CANARY_NAME_MAX 128
+
+typedef struct mc_canary_metric {
+	char *name;                    /* the key in the samples' JSON objects */
+	mc_canary_direction direction;
+	double tolerance;              /* relative band: shifts within tolerance x |base median| pass */
+	int critical;                  /* a failing critical metric fails the whole canary */
+	double weight;                 /* its share within its group */
+	char *group;                   /* NULL: a group of its own, named after the metric */
+	mc_canary_nodata nodata;
+} mc_canary_metric;
+
+typedef struct mc_canary_group_weight {
+	char *group;
+	double weight;
+} mc_canary_group_weight;
+
+typedef struct mc_canary_limits {
+	int cpu_s;            /* RLIMIT_CPU of each command */
+	int memory_mb;        /* RLIMIT_AS */
+	int processes;        /* RLIMIT_NPROC */
+	int file_mb;          /* RLIMIT_FSIZE */
+	int output_kb;        /* stdout and stderr kept per command; the rest is discarded */
+} mc_canary_limits;
+
+typedef struct mc_canary_config {
+	/* judge */
+	mc_canary_metric *metrics;     /* empty: every metric in the samples, with the defaults below */
+	size_t nmetrics;
+	mc_canary_group_weight *group_weights;
+	size_t ngroup_weights;
+	double confidence;             /* of the Hodges-Lehmann interval, 0.5..0.9999 */
+	double pass_score, marginal_score; /* 0..100 */
+	int min_samples;               /* per side; fewer is no data */
+	double tolerance;              /* default of metrics[].tolerance */
+	mc_canary_nodata nodata;       /* default of metrics[].nodata */
+	/* runner */
+	mc_string_list build;          /* argv; empty: no build step */
+	mc_string_list run;            /* argv printing JSON Lines of metric -> number; empty: no canary */
+	int rounds;                    /* interleaved base/head pairs, 1..100 */
+	int timeout_s;                 /* wall clock per command */
+	mc_canary_limits limits;
+} mc_canary_config;
+
 typedef struct mc_config {
 	/* value.*: what a change is worth, in US dollars */
 	double value_defect_usd;       /* each defect a change fixes (Fixes: trailer, fix label) */
@@ -61,14 +120,8 @@ typedef struct mc_config {
 	char *evidence_signing_key;        /* fingerprint; NULL: git's user.signingkey */
 	mc_string_list evidence_pinned_keys; /* fingerprints verification accepts */
 	int evidence_record;               /* review records its card when it can sign */
-	/* canary.*: the shadow canary's commands (argv vectors) and their sandbox */
-	mc_string_list canary_build;       /* empty: no build step */
-	mc_string_list canary_run;         /* empty: no canary configured */
-	int canary_rounds;                 /* 1..100 */
-	int canary_timeout_s;              /* wall clock per command */
-	struct mc_canary_limits {
-		int cpu_s, memory_mb, processes, file_mb, output_kb;
-	} canary_limits;
+	/* canary.* */
+	mc_canary_config canary;
 	/* plan.*: the budgets a review plans the portfolio under for its card */
 	mc_budget_list plan_budgets;       /* one plan; empty: none (unless trains) */
 	mc_config_train *plan_trains;      /* release trains in order; replace plan_budgets */
@@ -86,6 +139,12 @@ void mc_config_defaults(mc_config *cfg);
  */
 int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *origin);
 void mc_config_free(mc_config *cfg);
+/* The metric settings the judge uses for name: its entry in canary.metrics, or
+ * the defaults (direction increase, canary.tolerance, weight 1, not critical,
+ * canary.nodata) in *scratch when it has none. NULL when canary.metrics is not
+ * empty and does not list name: only listed metrics are judged then. */
+const mc_canary_metric *mc_config_canary_metric(const mc_canary_config *c, const char *name,
+						mc_canary_metric *scratch);
 /* The effective configuration as JSON (every key, defaults included). */
 struct json_object *mc_config_to_json(const mc_config *cfg);
 

@@ -28,6 +28,8 @@ static const struct {
 			    "schemas/evidence-penalty.schema.json" },
 	[MC_EV_RELEASE] = { "release", "https://slsa.dev/provenance/v1",
 			    "schemas/evidence-release.schema.json" },
+	[MC_EV_CANARY] = { "canary", "https://maestro-conductor.dev/evidence/canary/v1",
+			   "schemas/evidence-canary.schema.json" },
 };
 
 #define STATEMENT_SCHEMA "schemas/intoto-statement.schema.json"

@@ -110,6 +110,21 @@ static void gate_budget(mc_gate *g, const char *name, const char *what, const ch
 			 used, unit, cur, ceiling, unit, key);
 }
 
+/* Only a failing canary blocks: a marginal one has not shown the change safe, but
+ * it has not shown a regression either, so it is shown on the card and left to the
+ * reviewers (`maestro canary run` still exits 1 on it). */
+static void gate_canary(mc_gate *g, const mc_canary_judgement *j)
+{
+	if (!j)
+		gate_set(g, "canary", 0, 1, "the shadow canary did not run (maestro review --canary, "
+			 "/maestro canary)");
+	else if (j->verdict == MC_CANARY_VERDICT_FAIL)
+		gate_set(g, "canary", 1, 0, "shadow canary failed: %s", j->reason);
+	else
+		gate_set(g, "canary", 1, 1, "shadow canary %s, score %.0f: %s",
+			 mc_canary_verdict_name(j->verdict), j->score, j->reason);
+}
+
 void mc_policy_evaluate(mc_verdict *out, const mc_config *cfg, const mc_policy_input *in)
 {
 	int i;
@@ -122,6 +137,7 @@ void mc_policy_evaluate(mc_verdict *out, const mc_config *cfg, const mc_policy_i
 		    "policy.max_llm_usd", in->llm_usd, cfg->policy_max_llm_usd, 1);
 	gate_budget(&out->gates[MC_GATE_BUDGET_CI], "budget_ci_minutes", "CI time",
 		    "policy.max_ci_minutes", in->ci_minutes, cfg->policy_max_ci_minutes, 0);
+	gate_canary(&out->gates[MC_GATE_CANARY], in->canary);
 	out->passed = 1;
 	for (i = 0; i < MC_GATE_COUNT; i++)
 		if (out->gates[i].applies && !out->gates[i].passed)

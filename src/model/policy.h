@@ -7,6 +7,7 @@
 #define MC_MODEL_POLICY_H
 #include <stddef.h>
 
+#include "model/canary.h"
 #include "model/config.h"
 
 enum mc_gate_id {
@@ -15,6 +16,7 @@ enum mc_gate_id {
 	MC_GATE_PROTECTED,      /* policy.protected_paths + protected_approvals */
 	MC_GATE_BUDGET_LLM,     /* policy.max_llm_usd */
 	MC_GATE_BUDGET_CI,      /* policy.max_ci_minutes */
+	MC_GATE_CANARY,         /* the shadow canary's verdict, when it ran */
 	MC_GATE_COUNT
 };
 
@@ -38,6 +40,7 @@ typedef struct mc_policy_input {
 	unsigned approvals;
 	double llm_usd;
 	double ci_minutes;
+	const mc_canary_judgement *canary; /* NULL: the canary did not run (the gate does not apply) */
 } mc_policy_input;
 
 void mc_policy_evaluate(mc_verdict *out, const mc_config *cfg, const mc_policy_input *in);

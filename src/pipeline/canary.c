@@ -35,7 +35,7 @@ static const char *const side_names[] = { "base", "head" };
 static int valid_metric_name(const char *name)
 {
 	size_t i, n = strlen(name);
-	if (n == 0 || n > MC_CANARY_MAX_NAME)
+	if (n == 0 || n > MC_CANARY_NAME_MAX)
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = name[i];
@@ -190,7 +190,7 @@ static void log_step(const mc_canary_step *s, const mc_string_list *argv)
 static int run_step(struct run *run, enum mc_canary_side side, int round)
 {
 	mc_canary_result *r = run->r;
-	const mc_string_list *cmd = round ? &r->cfg.canary_run : &r->cfg.canary_build;
+	const mc_string_list *cmd = round ? &r->cfg.canary.run : &r->cfg.canary.build;
 	const mc_sandbox_opts *sb = &run->sandbox[side];
 	mc_sandbox_result res;
 	mc_canary_step *s;
@@ -263,19 +263,19 @@ static int load_settings(struct run *run)
 	int rc = mc_config_at(&r->cfg, &r->config, run->repo, r->range.base);
 	if (rc)
 		return rc;
-	if (r->cfg.canary_run.n == 0)
+	if (r->cfg.canary.run.n == 0)
 		return mc_error_set(MC_ENOTFOUND,
 				    "no canary configured: canary.run is empty in %s (docs/CONFIG.md)",
 				    r->config.source);
 	if (run->opt->rounds < 0 || run->opt->rounds > 100)
 		return mc_error_set(MC_EINVAL, "rounds: %d is not within 1..100", run->opt->rounds);
-	r->rounds = run->opt->rounds ? run->opt->rounds : r->cfg.canary_rounds;
+	r->rounds = run->opt->rounds ? run->opt->rounds : r->cfg.canary.rounds;
 	return 0;
 }
 
 static void sandbox_options(struct run *run, enum mc_canary_side side)
 {
-	const struct mc_canary_limits *l = &run->r->cfg.canary_limits;
+	const mc_canary_limits *l = &run->r->cfg.canary.limits;
 	mc_sandbox_opts *sb = &run->sandbox[side];
 	memset(sb, 0, sizeof *sb);
 	sb->workdir = run->wt[side].path;
@@ -285,7 +285,7 @@ static void sandbox_options(struct run *run, enum mc_canary_side side)
 	sb->limits.processes = (unsigned)l->processes;
 	sb->limits.file_mb = (unsigned)l->file_mb;
 	sb->limits.output_bytes = (size_t)l->output_kb * 1024;
-	sb->limits.timeout_s = run->r->cfg.canary_timeout_s;
+	sb->limits.timeout_s = run->r->cfg.canary.timeout_s;
 	sb->limits.grace_s = GRACE_S;
 }
 
@@ -362,7 +362,7 @@ static int run_all(struct run *run)
 {
 	mc_canary_result *r = run->r;
 	int side, round, rc;
-	if (r->cfg.canary_build.n)
+	if (r->cfg.canary.build.n)
 		for (side = 0; side < 2 && !r->failed; side++)
 			if ((rc = run_step(run, (enum mc_canary_side)side, 0)))
 				return rc;
@@ -467,17 +467,17 @@ struct json_object *mc_canary_record(const mc_canary_result *r)
 	mc_json_set_string(range, "head", r->range.head);
 	json_object_object_add(o, "range", range);
 	mc_json_set_string(o, "config", r->config.source);
-	json_object_object_add(commands, "build", argv_json(&r->cfg.canary_build));
-	json_object_object_add(commands, "run", argv_json(&r->cfg.canary_run));
+	json_object_object_add(commands, "build", argv_json(&r->cfg.canary.build));
+	json_object_object_add(commands, "run", argv_json(&r->cfg.canary.run));
 	json_object_object_add(o, "commands", commands);
 	mc_json_set_int(o, "rounds", r->rounds);
 	mc_json_set_string(o, "order", "interleaved base, head per round");
-	mc_json_set_int(o, "timeout_s", r->cfg.canary_timeout_s);
-	mc_json_set_int(limits, "cpu_s", r->cfg.canary_limits.cpu_s);
-	mc_json_set_int(limits, "memory_mb", r->cfg.canary_limits.memory_mb);
-	mc_json_set_int(limits, "processes", r->cfg.canary_limits.processes);
-	mc_json_set_int(limits, "file_mb", r->cfg.canary_limits.file_mb);
-	mc_json_set_int(limits, "output_kb", r->cfg.canary_limits.output_kb);
+	mc_json_set_int(o, "timeout_s", r->cfg.canary.timeout_s);
+	mc_json_set_int(limits, "cpu_s", r->cfg.canary.limits.cpu_s);
+	mc_json_set_int(limits, "memory_mb", r->cfg.canary.limits.memory_mb);
+	mc_json_set_int(limits, "processes", r->cfg.canary.limits.processes);
+	mc_json_set_int(limits, "file_mb", r->cfg.canary.limits.file_mb);
+	mc_json_set_int(limits, "output_kb", r->cfg.canary.limits.output_kb);
 	json_object_object_add(o, "limits", limits);
 	mc_json_set_bool(o, "network_isolated", r->isolated);
 	for (i = 0; i < r->nsteps; i++)

@@ -40,9 +40,8 @@
 #define MC_CANARY_WALL_MS "maestro_wall_ms"
 #define MC_CANARY_CPU_MS "maestro_cpu_ms"
 #define MC_CANARY_PEAK_RSS_KB "maestro_peak_rss_kb"
-/* A metric name: 1 to 128 of [A-Za-z0-9_.:/-]; at most this many metrics a line. */
-#define MC_CANARY_MAX_NAME 128
-#define MC_CANARY_MAX_METRICS 256
+/* A metric name: 1 to MC_CANARY_NAME_MAX of [A-Za-z0-9_.:/-]; at most
+ * MC_CANARY_MAX_METRICS metrics a line (model/config.h: the judge's own bounds). */
 
 typedef struct mc_canary_options {
 	const char *repo_path;   /* NULL: the current directory */

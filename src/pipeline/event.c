@@ -159,6 +159,31 @@ static int poll_event(mc_event_outcome *out, const mc_event_context *ctx,
 	return rc;
 }
 
+void mc_event_subject(char *out, size_t size, const mc_queue_event *qev)
+{
+	struct json_object *doc = NULL;
+	mc_webhook_event ev;
+
+	out[0] = '\0';
+	if (strcmp(qev->event, MC_EVENT_POLL) == 0) {
+		if (mc_json_parse(&doc, qev->payload, qev->payload_len, qev->payload_len,
+				  "poll event") == 0)
+			snprintf(out, size, "%s#%lld", mc_json_get_string(doc, "repo", ""),
+				 mc_json_get_int(doc, "number", 0));
+		json_object_put(doc);
+		mc_error_clear();
+		return;
+	}
+	if (mc_webhook_event_parse(&ev, qev->event, qev->payload, qev->payload_len,
+				   qev->payload_len) != 0) {
+		mc_error_clear();
+		return;
+	}
+	if (ev.handled && ev.number > 0)
+		snprintf(out, size, "%s#%lld", ev.repo, ev.number);
+	mc_webhook_event_clear(&ev);
+}
+
 int mc_event_process(mc_event_outcome *out, const mc_event_context *ctx,
 		     const mc_queue_event *qev)
 {

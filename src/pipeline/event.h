@@ -36,6 +36,13 @@ typedef struct mc_event_outcome {
 	int64_t number;       /* the pull request, 0 when none */
 } mc_event_outcome;
 
+/* What the event is about, "<repo>#<number>" for a pull request's events (pull_request,
+ * issue_comment, poll), "" for the rest: the worker pool never processes two events
+ * of one subject at once (two workers creating the same sticky comment, or applying
+ * two commands on stale state, would race). Never fails: an unreadable payload has
+ * no subject. */
+void mc_event_subject(char *out, size_t size, const mc_queue_event *ev);
+
 /* Process one event. A failure is returned with its message for the queue to retry;
  * an event whose payload is bad will never succeed: MC_EINVAL, which the worker parks
  * at once instead of retrying. */

@@ -9,6 +9,7 @@
 
 #include "adapters/git/repo.h"
 #include "adapters/store/portfolio.h"
+#include "pipeline/canary_verdict.h"
 #include "pipeline/portfolio.h"
 #include "pipeline/negotiate.h"
 #include "pipeline/review.h"
@@ -233,6 +234,7 @@ int mc_pr_negotiate(const mc_pr_options *opt, const mc_pr_location *loc, const c
 
 static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge_pr *pr)
 {
+	mc_canary_measurement canary;
 	int local = mc_forge_get_kind(opt->forge) == MC_FORGE_LOCAL;
 	mc_pr_location loc;
 	mc_strbuf range = MC_STRBUF_INIT;
@@ -263,7 +265,18 @@ static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge
 	if (!local)
 		ro.repository = opt->repo;
 	ro.agents = opt->agents;
+	memset(&canary, 0, sizeof canary);
+	if (opt->canary) {
+		mc_canary_measure_options co = { 0 };
+		co.run.repo_path = loc.path;
+		co.run.range = range.buf;
+		co.subject_name = opt->repo;
+		out->canary_note = mc_canary_measure_for_review(&canary, &co);
+		mc_log(MC_LOG_INFO, "pr.canary", "repo", opt->repo, "note", out->canary_note, NULL);
+		ro.canary = canary.judged ? &canary.judgement : NULL;
+	}
 	rc = mc_review_run(&review, &ro);
+	mc_canary_measurement_free(&canary);
 	if (rc == 0) {
 		out->passed = review.passed;
 		out->recorded = review.recorded;
@@ -332,6 +345,8 @@ void mc_pr_result_free(mc_pr_result *result)
 {
 	free(result->evidence_note);
 	result->evidence_note = NULL;
+	free(result->canary_note);
+	result->canary_note = NULL;
 	if (result->card)
 		json_object_put(result->card);
 	result->card = NULL;

@@ -45,6 +45,11 @@ typedef struct mc_pr_options {
 	 * the base's config, like the review's), and the card shows its contract or
 	 * escalation. NULL: the repository's cache.db, nothing negotiated. */
 	mc_store *agents;
+	/* Run the shadow canary on the PR's base..head first (pipeline/canary_verdict.h:
+	 * in the sandbox, with the base's canary.* settings) and put its judgement on the
+	 * card, where a failing canary fails the status. Only for code a writer vouched
+	 * for: the daemon sets it for `/maestro canary` from a commenter with write access. */
+	int canary;
 	time_t now;                       /* 0: time(NULL) */
 } mc_pr_options;
 
@@ -69,6 +74,7 @@ typedef struct mc_pr_result {
 	int recorded;           /* the card was appended as evidence just now */
 	const char *status;     /* the commit status set: "success" or "failure" (static) */
 	char *evidence_note;    /* what happened to the evidence, for logs */
+	char *canary_note;      /* with opt->canary: the verdict, or why there is none */
 	struct json_object *card; /* the Decision Card document (owned) */
 } mc_pr_result;
 

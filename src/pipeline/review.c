@@ -160,6 +160,7 @@ static void evaluate_policy(struct run *r)
 	in.approvals = r->score.approvals;
 	in.llm_usd = r->score.llm_usd;
 	in.ci_minutes = r->score.ci_minutes;
+	in.canary = r->opt->canary;
 	mc_policy_evaluate(&r->verdict, &r->cfg, &in);
 	free(paths);
 }
@@ -205,6 +206,7 @@ static struct json_object *build_card(struct run *r, time_t now)
 	in.config_blob = r->config.blob[0] ? r->config.blob : NULL;
 	in.tool_version = MC_VERSION;
 	in.generated_at = now;
+	in.canary = r->opt->canary;
 	card = mc_card_build(&in);
 	free(files);
 	free(commits);

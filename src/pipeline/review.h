@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "model/canary.h"
 #include "pipeline/config_at.h"
 #include "pipeline/facts.h"
 
@@ -35,6 +36,10 @@ typedef struct mc_review_options {
 	 * NULL: the history cache's file, where `maestro negotiate` keeps them. The card's
 	 * contract section shows the one for the change's task, its portfolio item id. */
 	mc_store *agents;
+	/* The shadow canary's judgement of this change (pipeline/canary_verdict.h), or
+	 * NULL when it did not run: the card's canary section and the canary gate (a
+	 * failing canary fails the policy verdict with its reason). */
+	const mc_canary_judgement *canary;
 } mc_review_options;
 
 typedef struct mc_review {

@@ -31,6 +31,7 @@ typedef struct run {
 	int permission;          /* -1 not asked yet, 0 cannot write, 1 can */
 	int review;              /* re-review and publish after the commands */
 	int explain;             /* add the explanation of the card to the reply */
+	int canary;              /* run the shadow canary in that review */
 	mc_strbuf reply;         /* refusals, help, explanations */
 	int64_t *pending;        /* lines answered in the reply: marked once it is posted */
 	char **pending_digest;
@@ -388,8 +389,18 @@ static int carry_out(run *r, const mc_slash_command *cmd, const char *digest)
 		mc_strbuf_printf(&r->reply, "\n%s\n", mc_slash_help());
 		return 0;
 	case MC_SLASH_CANARY:
-		refuse(r, cmd, "shadow canary runs are not available on this daemon yet");
-		return 1;
+		/* The canary runs the PR's code: only when someone who could push it
+		 * anyway asks for it. */
+		if ((rc = can_write(r, &allowed)) != 0)
+			return rc;
+		if (!allowed) {
+			refuse(r, cmd, "running the shadow canary runs this pull request's code: it needs "
+				       "write access to the repository");
+			return 1;
+		}
+		r->review = 1;
+		r->canary = 1;
+		return 0;
 	case MC_SLASH_OFFER:
 		return offer(r, cmd);
 	}
@@ -449,11 +460,14 @@ static int review_again(run *r, struct json_object **card)
 	*card = NULL;
 	if ((rc = mc_slash_apply_hold(&opt, &hold, r->req->state)) != 0)
 		return rc;
+	opt.canary = r->canary;
 	rc = mc_pr_review(&result, &opt);
 	mc_pr_hold_clear(&hold);
 	if (rc != 0)
 		return rc;
 	r->out->reviewed = !result.skipped;
+	if (result.canary_note)
+		mc_strbuf_printf(&r->reply, "\n%s\n", result.canary_note);
 	if (result.card)
 		*card = json_object_get(result.card);
 	mc_pr_result_free(&result);

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # `maestro canary run` on a real repository whose run command is a small shell
 # script printing JSON Lines: base against a slower head (samples, interleaving,
-# the record, checkouts removed), the configuration read from the base even when
-# the head rewrites it, no secret in the sandbox's environment, a head that fails
-# to build (exit 1 with its stderr), a head that outlives the wall clock, no
-# canary configured, and bad options. Only lower bounds on time are checked.
+# the record, checkouts removed, the judgement: a failing verdict and exit 1), a
+# head that changes nothing measured (pass, exit 0), the configuration read from
+# the base even when the head rewrites it, no secret in the sandbox's environment,
+# a head that fails to build (exit 1 with its stderr), a head that outlives the
+# wall clock, a base that fails (exit 3), the canary recorded as signed evidence
+# with a key, no canary configured, and bad options. Only lower bounds on time are
+# checked.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || { echo "jq is required" >&2; exit 1; }
+export GNUPGHOME=$(mktemp -d /tmp/mc-gpg.XXXXXX)
 
 # Checkouts go here; the sandbox user must be able to reach them.
 tmp=$(mktemp -d /tmp/maestro-canary-test.XXXXXX)
 chmod 755 "$tmp"
-trap 'rm -rf "$scratch" "$tmp"' EXIT
+trap 'gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null; rm -rf "$scratch" "$tmp" "$GNUPGHOME"' EXIT
 export TMPDIR=$tmp
 export GITHUB_TOKEN=ghp_must_not_leak
 
@@ -28,7 +32,8 @@ expect_exit 2 "no canary config" "$MAESTRO" canary run -C "$repo" HEAD~1..HEAD &
 mkdir -p "$repo/.maestro"
 cat >"$repo/.maestro/config.json" <<'JSON'
 {"canary": {"build": ["sh", "build.sh"], "run": ["sh", "bench.sh", "4"], "rounds": 3,
-            "timeout_s": 5, "limits": {"memory_mb": 512, "processes": 64}}}
+            "timeout_s": 5, "limits": {"memory_mb": 512, "processes": 64},
+            "metrics": [{"name": "latency_ms", "critical": true}, {"name": "errors"}]}}
 JSON
 cat >"$repo/build.sh" <<'SH'
 #!/bin/sh
@@ -57,9 +62,23 @@ cat >"$repo/.maestro/config.json" <<'JSON'
 JSON
 commit_all "$repo" "slower head"
 
+# A no-op change (only notes): every judged metric passes.
+git -C "$repo" checkout -q -b notes main
+echo "more notes" >>"$repo/NOTES.md"
+commit_all "$repo" "more notes"
+if expect_exit 0 "canary run main..notes" "$MAESTRO" canary run -C "$repo" main..notes --rounds 2 \
+	--out "$scratch/notes"; then
+	printf '%s\n' "$out" | grep -q "^canary: pass" || fail "no-op verdict: $out"
+	grep -q "no signing key" <<<"$err" || fail "no note about the missing key: $err"
+fi
+git -C "$repo" checkout -q feature
+
 out_dir=$scratch/canary-out
-if expect_exit 0 "canary run main..feature" "$MAESTRO" canary run -C "$repo" main..feature \
+if expect_exit 1 "canary run main..feature" "$MAESTRO" canary run -C "$repo" main..feature \
 	--out "$out_dir"; then
+	printf '%s\n' "$out" | grep -q "^canary: fail (critical metric latency_ms" || fail "verdict: $out"
+	printf '%s\n' "$out" | grep -Eq "^latency_ms +High +10 +12 .*[+]20[.]0%" || fail "latency row: $out"
+	printf '%s\n' "$out" | grep -Eq "^maestro_wall_ms +not judged" || fail "unlisted metric: $out"
 	printf '%s\n' "$out" | grep -q "3 rounds, config .*:.maestro/config.json, network isolated" ||
 		fail "summary line: $out"
 	[ "$(printf '%s\n' "$out" | grep -c '^  round')" = 6 ] || fail "six runs expected: $out"
@@ -94,11 +113,14 @@ jq -e '.rounds == 3 and .network_isolated and .failed == null and
 [ -z "$(ls -A "$tmp")" ] || fail "checkouts left behind: $(ls -A "$tmp")"
 
 # 3. --rounds and --format json; the default output directory is in the git dir.
-if expect_exit 0 "canary run --rounds 1 --format json" "$MAESTRO" canary run -C "$repo" main..feature \
+# With one round a side has 4 latency samples, fewer than canary.min_samples (5):
+# no data, nothing judged, and that fails (nothing shows the change is safe).
+if expect_exit 1 "canary run --rounds 1 --format json" "$MAESTRO" canary run -C "$repo" main..feature \
 	--rounds 1 --format json; then
-	printf '%s\n' "$out" | jq -e '.rounds == 1 and (.steps | length) == 4' >/dev/null ||
-		fail "json record: $out"
-	dir=$(printf '%s\n' "$out" | jq -r '.samples.base | rtrimstr("/BASE.jsonl")')
+	printf '%s\n' "$out" | jq -e '.record.rounds == 1 and (.record.steps | length) == 4 and
+		.judgement.verdict == "fail" and (.judgement.metrics | map(.class) | unique) == ["NoData"] and
+		.recorded == false' >/dev/null || fail "json record: $out"
+	dir=$(printf '%s\n' "$out" | jq -r '.record.samples.base | rtrimstr("/BASE.jsonl")')
 	case "$dir" in
 	"$repo/.git/maestro/canary/"*) [ "$(wc -l <"$dir/HEAD.jsonl")" = 5 ] || fail "default out dir samples" ;;
 	*) fail "default out dir: $dir" ;;
@@ -124,7 +146,42 @@ expect_exit 1 "head times out" "$MAESTRO" canary run -C "$repo" main..hangs --ro
 		fail "timeout: $err"; }
 [ -z "$(ls -A "$tmp")" ] || fail "checkouts left behind after failures: $(ls -A "$tmp")"
 
-# 6. Bad options.
+# 6. A base that fails: nothing can be compared, exit 3 (no verdict).
+git -C "$repo" checkout -q -b fixed broken
+git -C "$repo" show main:build.sh >"$repo/build.sh"
+commit_all "$repo" "fix the build"
+expect_exit 3 "base fails to build" "$MAESTRO" canary run -C "$repo" broken..fixed --out "$scratch/fixed" --format json &&
+	{ jq -e '.judgement == null and .record.failed.side == "base"' <<<"$out" >/dev/null || fail "base failure: $out"
+	  grep -q "the build failed on base: exit 1" <<<"$err" || fail "base failure stderr: $err"; }
+
+# 7. With a signing key: what ran and the verdict are signed evidence about the head.
+key=$("$MAESTRO" evidence keygen --format json | jq -r .fingerprint)
+git -C "$repo" config user.signingkey "$key"
+expect_exit 1 "canary run with a key" "$MAESTRO" canary run -C "$repo" main..feature --out "$scratch/signed" &&
+	{ grep -q "canary recorded" <<<"$err" || fail "not recorded: $err"; }
+expect_exit 0 "evidence show feature" "$MAESTRO" evidence show -C "$repo" --format json feature
+jq -e '[.[] | select(.verified and .statement.predicateType == "https://maestro-conductor.dev/evidence/canary/v1")
+	| .statement.predicate | select(.judgement.verdict == "fail" and .record.rounds == 3 and
+	  .record.range.head == "'"$(git -C "$repo" rev-parse feature)"'")] | length == 1' <<<"$out" >/dev/null ||
+	fail "no verified canary record: $out"
+expect_exit 0 "canary run --no-record" "$MAESTRO" canary run -C "$repo" main..notes --rounds 2 --no-record --out "$scratch/nr"
+grep -q "not recorded (--no-record)" <<<"$err" || fail "--no-record: $err"
+git -C "$repo" config --unset user.signingkey
+
+# 8. maestro review --canary: the judgement on the card, a failing canary fails its gate.
+expect_exit 1 "review --canary" "$MAESTRO" review -C "$repo" main..feature --canary --no-record --format json &&
+	{ jq -e '.canary.verdict == "fail" and .decision.verdict == "fail" and
+		(.policy.gates[] | select(.gate == "canary") | .applies and (.passed | not)) and
+		(.decision.blocking | any(startswith("shadow canary failed: critical metric latency_ms")))' \
+		<<<"$out" >/dev/null || fail "review --canary card: $out"
+	  grep -q "shadow canary: fail" <<<"$err" || fail "review --canary note: $err"; }
+expect_exit 0 "review --canary, no-op" "$MAESTRO" review -C "$repo" main..notes --canary --no-record --format json &&
+	{ jq -e '.canary.verdict == "pass" and (.policy.gates[] | select(.gate == "canary") | .passed)' \
+		<<<"$out" >/dev/null || fail "review --canary no-op: $out"; }
+expect_exit 0 "review without --canary" "$MAESTRO" review -C "$repo" main..feature --no-record --format json &&
+	{ jq -e 'has("canary") | not' <<<"$out" >/dev/null || fail "a card without --canary has a canary: $out"; }
+
+# 9. Bad options.
 expect_exit 2 "--rounds 0" "$MAESTRO" canary run -C "$repo" --rounds 0 &&
 	expect_one_line "--rounds 0" "--rounds: expected 1..100"
 expect_exit 2 "no subcommand" "$MAESTRO" canary

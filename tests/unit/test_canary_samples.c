@@ -56,7 +56,7 @@ START_TEST(metric_names_are_bounded)
 	size_t ignored;
 	memset(line, 0, sizeof line);
 	strcpy(line, "{\"");
-	memset(line + 2, 'a', MC_CANARY_MAX_NAME + 1);
+	memset(line + 2, 'a', MC_CANARY_NAME_MAX + 1);
 	strcat(line, "\": 1}");
 	ck_assert_uint_eq(parse(s, line, 0, &ignored), 0);
 	ck_assert_uint_eq(ignored, 1);

@@ -160,6 +160,67 @@ START_TEST(markdown_escapes_untrusted_text_and_shows_reasons)
 }
 END_TEST
 
+/* A judgement with a High latency (critical), a passing metric and a NoData one. */
+static void judge_samples(mc_canary_judgement *j)
+{
+	static double base[12], slow[12], flat[12];
+	static mc_canary_metric ms[3];
+	mc_canary_series series[3];
+	mc_config cfg;
+	int i;
+	for (i = 0; i < 12; i++) {
+		base[i] = flat[i] = 100 + (i % 5);
+		slow[i] = 125 + (i % 4);
+	}
+	mc_config_defaults(&cfg);
+	memset(ms, 0, sizeof ms);
+	ms[0] = (mc_canary_metric){ "latency_ms", MC_CANARY_INCREASE, 0.05, 1, 1, NULL, MC_CANARY_NODATA_IGNORE };
+	ms[1] = (mc_canary_metric){ "rss_kb", MC_CANARY_INCREASE, 0.05, 0, 1, NULL, MC_CANARY_NODATA_IGNORE };
+	ms[2] = (mc_canary_metric){ "errors", MC_CANARY_INCREASE, 0.05, 0, 1, NULL, MC_CANARY_NODATA_IGNORE };
+	cfg.canary.metrics = ms;
+	cfg.canary.nmetrics = 3;
+	series[0] = (mc_canary_series){ "latency_ms", base, 12, slow, 12 };
+	series[1] = (mc_canary_series){ "rss_kb", base, 12, flat, 12 };
+	series[2] = (mc_canary_series){ "errors", base, 2, flat, 0 };
+	ck_assert_int_eq(mc_canary_judge(j, &cfg.canary, series, 3), 0);
+	cfg.canary.metrics = NULL; /* static: not the config's to free */
+	cfg.canary.nmetrics = 0;
+	mc_config_free(&cfg);
+}
+
+START_TEST(card_shows_the_canary_when_given)
+{
+	struct fixture f;
+	struct json_object *card, *s = schema(), *canary;
+	mc_canary_judgement j;
+	mc_strbuf md = MC_STRBUF_INIT;
+	fixture_init(&f, 3, OID_A);
+	card = mc_card_build(&f.in);
+	ck_assert_ptr_null(mc_json_get(card, "canary")); /* not run: absent */
+	json_object_put(card);
+	judge_samples(&j);
+	f.in.canary = &j;
+	card = mc_card_build(&f.in);
+	ck_assert_msg(mc_jsonschema_validate(s, card, "card") == 0, "%s", mc_error_message());
+	canary = mc_json_get(card, "canary");
+	ck_assert_str_eq(mc_json_get_string(canary, "verdict", ""), "fail");
+	ck_assert_str_eq(mc_json_get_string(json_object_array_get_idx(mc_json_get(canary, "metrics"), 0),
+					    "class", ""), "High");
+	ck_assert_int_eq(mc_template_render(&md, mc_embedded_get("templates/decision-card.md", NULL),
+					    card), 0);
+	ck_assert_msg(strstr(md.buf, "#### Shadow canary: fail, score 0") != NULL, "%s", md.buf);
+	ck_assert(strstr(md.buf, "critical metric latency\\_ms is High") != NULL);
+	ck_assert_msg(strstr(md.buf, "| latency\\_ms (critical) | High | 102 | 126 | 24.6 % |") != NULL, "%s", md.buf);
+	ck_assert(strstr(md.buf, "| errors | NoData (ignored) |") != NULL);
+	ck_assert(strstr(md.buf, "{{") == NULL);
+	mc_strbuf_release(&md);
+	json_object_put(card);
+	mc_canary_judgement_free(&j);
+	fixture_free(&f);
+	json_object_put(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("card");
@@ -167,6 +228,7 @@ int main(void)
 	tcase_add_test(tc, card_validates_against_its_schema);
 	tcase_add_test(tc, card_lists_largest_files_and_counts_the_rest);
 	tcase_add_test(tc, markdown_escapes_untrusted_text_and_shows_reasons);
+	tcase_add_test(tc, card_shows_the_canary_when_given);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);
 }

@@ -271,6 +271,16 @@ static int same_value(struct json_object *a, struct json_object *b)
 				return 0;
 		return 1;
 	}
+	if (json_object_is_type(a, json_type_object) && json_object_is_type(b, json_type_object)) {
+		if (json_object_object_length(a) != json_object_object_length(b))
+			return 0;
+		json_object_object_foreach(a, key, va) {
+			struct json_object *vb;
+			if (!json_object_object_get_ex(b, key, &vb) || !same_value(va, vb))
+				return 0;
+		}
+		return 1;
+	}
 	return json_object_equal(a, b);
 }
 
@@ -316,7 +326,7 @@ START_TEST(schema_defaults_equal_struct_defaults)
 			leaves++;
 		}
 	}
-	ck_assert_int_eq(leaves, 55);
+	ck_assert_int_eq(leaves, 63);
 	ck_assert_int_eq(json_object_object_length(effective),
 			 json_object_object_length(mc_json_get(schema, "properties")));
 	json_object_put(effective);
@@ -333,15 +343,15 @@ START_TEST(canary_section_is_read)
 		"\"limits\": {\"memory_mb\": 512}}}";
 	static const char bad[] = "{\"canary\": {\"rounds\": 0}}";
 	ck_assert_int_eq(mc_config_parse(&cfg, doc, strlen(doc), "test"), 0);
-	ck_assert_uint_eq(cfg.canary_build.n, 2);
-	ck_assert_str_eq(cfg.canary_build.items[1], "-j2");
-	ck_assert_uint_eq(cfg.canary_run.n, 2);
-	ck_assert_str_eq(cfg.canary_run.items[0], "./bench");
-	ck_assert_int_eq(cfg.canary_rounds, 7);
-	ck_assert_int_eq(cfg.canary_timeout_s, 600);
-	ck_assert_int_eq(cfg.canary_limits.memory_mb, 512);
-	ck_assert_int_eq(cfg.canary_limits.cpu_s, 600);
-	ck_assert_int_eq(cfg.canary_limits.output_kb, 1024);
+	ck_assert_uint_eq(cfg.canary.build.n, 2);
+	ck_assert_str_eq(cfg.canary.build.items[1], "-j2");
+	ck_assert_uint_eq(cfg.canary.run.n, 2);
+	ck_assert_str_eq(cfg.canary.run.items[0], "./bench");
+	ck_assert_int_eq(cfg.canary.rounds, 7);
+	ck_assert_int_eq(cfg.canary.timeout_s, 600);
+	ck_assert_int_eq(cfg.canary.limits.memory_mb, 512);
+	ck_assert_int_eq(cfg.canary.limits.cpu_s, 600);
+	ck_assert_int_eq(cfg.canary.limits.output_kb, 1024);
 	mc_config_free(&cfg);
 	ck_assert_int_eq(mc_config_parse(&cfg, bad, strlen(bad), "test"), MC_ECONFIG);
 	ck_assert_ptr_nonnull(strstr(mc_error_message(), "/canary/rounds"));
@@ -395,6 +405,78 @@ START_TEST(plan_budgets_and_trains)
 }
 END_TEST
 
+static const char canary_example[] =
+	"{\"canary\": {\"tolerance\": 0.1, \"nodata\": \"fail\", \"confidence\": 0.95,"
+	" \"metrics\": [{\"name\": \"latency_ms\", \"critical\": true, \"group\": \"perf\"},"
+	"  {\"name\": \"qps\", \"direction\": \"decrease\", \"tolerance\": 0.02, \"weight\": 3,"
+	"   \"nodata\": \"ignore\"}],"
+	" \"group_weights\": {\"perf\": 60},"
+	" \"build\": [\"make\", \"-j2\"], \"run\": [\"./bench\", \"--json\"], \"rounds\": 7,"
+	" \"limits\": {\"memory_mb\": 512}}}";
+
+START_TEST(canary_section_fills_metrics_and_runner)
+{
+	mc_config cfg, again;
+	mc_canary_metric scratch;
+	const mc_canary_metric *m;
+	struct json_object *json;
+	const char *text;
+	ck_assert_int_eq(parse(&cfg, canary_example), 0);
+	ck_assert_uint_eq(cfg.canary.nmetrics, 2);
+	m = &cfg.canary.metrics[0];
+	/* a metric without its own tolerance or nodata takes the section's */
+	ck_assert_str_eq(m->name, "latency_ms");
+	ck_assert(m->tolerance == 0.1 && m->nodata == MC_CANARY_NODATA_FAIL && m->critical);
+	ck_assert(m->direction == MC_CANARY_INCREASE && m->weight == 1);
+	ck_assert_str_eq(m->group, "perf");
+	m = &cfg.canary.metrics[1];
+	ck_assert(m->tolerance == 0.02 && m->nodata == MC_CANARY_NODATA_IGNORE && !m->critical);
+	ck_assert(m->direction == MC_CANARY_DECREASE && m->weight == 3 && m->group == NULL);
+	ck_assert_uint_eq(cfg.canary.ngroup_weights, 1);
+	ck_assert(cfg.canary.group_weights[0].weight == 60);
+	ck_assert(cfg.canary.confidence == 0.95 && cfg.canary.pass_score == 75);
+	ck_assert_uint_eq(cfg.canary.build.n, 2);
+	ck_assert_str_eq(cfg.canary.run.items[1], "--json");
+	ck_assert_int_eq(cfg.canary.rounds, 7);
+	/* a partial limits object keeps the other limits' defaults */
+	ck_assert(cfg.canary.limits.memory_mb == 512 && cfg.canary.limits.cpu_s == 600);
+	/* listed metrics only: another name is not judged */
+	ck_assert_ptr_null(mc_config_canary_metric(&cfg.canary, "rss_kb", &scratch));
+	ck_assert_ptr_eq(mc_config_canary_metric(&cfg.canary, "qps", &scratch), &cfg.canary.metrics[1]);
+	json = mc_config_to_json(&cfg);
+	text = mc_json_dump(json, 0);
+	ck_assert_int_eq(parse(&again, text), 0);
+	ck_assert_uint_eq(again.canary.nmetrics, 2);
+	ck_assert(again.canary.metrics[0].nodata == MC_CANARY_NODATA_FAIL);
+	json_object_put(json);
+	mc_config_free(&again);
+	mc_config_free(&cfg);
+	/* with no metrics listed, every metric is judged with the defaults */
+	mc_config_defaults(&cfg);
+	m = mc_config_canary_metric(&cfg.canary, "rss_kb", &scratch);
+	ck_assert_ptr_eq(m, &scratch);
+	ck_assert(m->tolerance == 0.05 && m->weight == 1 && m->direction == MC_CANARY_INCREASE);
+	mc_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(canary_section_refuses_what_the_schema_cannot_say)
+{
+	mc_config cfg;
+	ck_assert_int_eq(parse(&cfg, "{\"canary\": {\"metrics\": [{\"name\": \"a\"}, {\"name\": \"b\"},"
+				      " {\"name\": \"a\"}]}}"), MC_ECONFIG);
+	ck_assert_str_eq(mc_error_message(), ORIGIN ": /canary/metrics/2/name: 'a' is already at /canary/metrics/0");
+	ck_assert_int_eq(parse(&cfg, "{\"canary\": {\"pass_score\": 40}}"), MC_ECONFIG);
+	ck_assert(strstr(mc_error_message(), "/canary/marginal_score") != NULL);
+	ck_assert_int_eq(parse(&cfg, "{\"canary\": {\"metrics\": [{\"name\": \"a b\"}]}}"), MC_ECONFIG);
+	ck_assert(strstr(mc_error_message(), "/canary/metrics/0/name") != NULL);
+	ck_assert_int_eq(parse(&cfg, "{\"canary\": {\"run\": \"./bench --json\"}}"), MC_ECONFIG);
+	ck_assert(strstr(mc_error_message(), "/canary/run") != NULL);
+	ck_assert_int_eq(parse(&cfg, "{\"canary\": {\"limits\": {\"file_size_mb\": 1}}}"), MC_ECONFIG);
+	ck_assert(strstr(mc_error_message(), "/canary/limits") && strstr(mc_error_message(), "file_size_mb") != NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -414,6 +496,8 @@ int main(void)
 	tcase_add_test(tc, oversize_is_refused_before_parsing);
 	tcase_add_test(tc, schema_defaults_equal_struct_defaults);
 	tcase_add_test(tc, plan_budgets_and_trains);
+	tcase_add_test(tc, canary_section_fills_metrics_and_runner);
+	tcase_add_test(tc, canary_section_refuses_what_the_schema_cannot_say);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);
 }

@@ -30,7 +30,7 @@ START_TEST(a_quiet_change_passes_every_gate)
 {
 	mc_config cfg;
 	const char *paths[] = { "README.md" };
-	mc_policy_input in = { 0.2, paths, 1, 0, 1.0, 10 };
+	mc_policy_input in = { 0.2, paths, 1, 0, 1.0, 10, NULL };
 	mc_verdict v;
 	config(&cfg);
 	mc_policy_evaluate(&v, &cfg, &in);
@@ -47,7 +47,7 @@ END_TEST
 START_TEST(risk_above_the_limit_fails_with_the_numbers)
 {
 	mc_config cfg;
-	mc_policy_input in = { 0.73, NULL, 0, 0, 0, 0 };
+	mc_policy_input in = { 0.73, NULL, 0, 0, 0, 0, NULL };
 	mc_verdict v;
 	config(&cfg);
 	mc_policy_evaluate(&v, &cfg, &in);
@@ -64,7 +64,7 @@ START_TEST(protected_paths_need_approvals)
 {
 	mc_config cfg;
 	const char *paths[] = { "src/auth/login.c", "docs/x.md", "certs/dev/key.pem" };
-	mc_policy_input in = { 0.1, paths, 3, 0, 0, 0 };
+	mc_policy_input in = { 0.1, paths, 3, 0, 0, 0, NULL };
 	mc_verdict v;
 	config(&cfg);
 	mc_policy_evaluate(&v, &cfg, &in);
@@ -84,7 +84,7 @@ END_TEST
 START_TEST(budget_ceilings_and_required_approvals)
 {
 	mc_config cfg;
-	mc_policy_input in = { 0.1, NULL, 0, 1, 12.5, 500 };
+	mc_policy_input in = { 0.1, NULL, 0, 1, 12.5, 500, NULL };
 	mc_verdict v;
 	config(&cfg);
 	cfg.policy_required_approvals = 2;
@@ -105,11 +105,49 @@ START_TEST(many_protected_paths_are_summarised)
 	mc_config cfg;
 	const char *paths[8] = { "src/auth/a", "src/auth/b", "src/auth/c", "src/auth/d",
 				 "src/auth/e", "src/auth/f", "src/auth/g", "src/auth/h" };
-	mc_policy_input in = { 0.1, paths, 8, 0, 0, 0 };
+	mc_policy_input in = { 0.1, paths, 8, 0, 0, 0, NULL };
 	mc_verdict v;
 	config(&cfg);
 	mc_policy_evaluate(&v, &cfg, &in);
 	ck_assert(strstr(v.gates[MC_GATE_PROTECTED].reason, "and 3 more") != NULL);
+	mc_verdict_free(&v);
+	release(&cfg);
+}
+END_TEST
+
+START_TEST(the_canary_gate_blocks_only_a_failing_canary)
+{
+	mc_config cfg;
+	const char *paths[] = { "README.md" };
+	mc_canary_judgement j;
+	mc_policy_input in = { 0.1, paths, 1, 0, 0, 0, NULL };
+	mc_verdict v;
+	config(&cfg);
+	mc_policy_evaluate(&v, &cfg, &in);
+	ck_assert_str_eq(v.gates[MC_GATE_CANARY].name, "canary");
+	ck_assert_int_eq(v.gates[MC_GATE_CANARY].applies, 0);
+	ck_assert_int_eq(v.passed, 1);
+	mc_verdict_free(&v);
+
+	memset(&j, 0, sizeof j);
+	in.canary = &j;
+	j.verdict = MC_CANARY_VERDICT_MARGINAL;
+	j.score = 66.7;
+	snprintf(j.reason, sizeof j.reason, "latency_ms is High");
+	mc_policy_evaluate(&v, &cfg, &in);
+	ck_assert_int_eq(v.gates[MC_GATE_CANARY].applies, 1);
+	ck_assert_int_eq(v.gates[MC_GATE_CANARY].passed, 1);
+	ck_assert_int_eq(v.passed, 1);
+	ck_assert(strstr(v.gates[MC_GATE_CANARY].reason, "marginal, score 67") != NULL);
+	mc_verdict_free(&v);
+
+	j.verdict = MC_CANARY_VERDICT_FAIL;
+	snprintf(j.reason, sizeof j.reason, "critical metric latency_ms is High");
+	mc_policy_evaluate(&v, &cfg, &in);
+	ck_assert_int_eq(v.gates[MC_GATE_CANARY].passed, 0);
+	ck_assert_int_eq(v.passed, 0);
+	ck_assert_str_eq(v.gates[MC_GATE_CANARY].reason,
+			 "shadow canary failed: critical metric latency_ms is High");
 	mc_verdict_free(&v);
 	release(&cfg);
 }
@@ -123,6 +161,7 @@ int main(void)
 	tcase_add_test(tc, risk_above_the_limit_fails_with_the_numbers);
 	tcase_add_test(tc, protected_paths_need_approvals);
 	tcase_add_test(tc, budget_ceilings_and_required_approvals);
+	tcase_add_test(tc, the_canary_gate_blocks_only_a_failing_canary);
 	tcase_add_test(tc, many_protected_paths_are_summarised);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);

@@ -278,6 +278,58 @@ START_TEST(offers_are_stored_negotiated_and_shown)
 }
 END_TEST
 
+/* /maestro canary from a writer (the local forge grants write to everyone): the
+ * canary runs base and head in the sandbox, the card shows the verdict, a failing
+ * canary fails the status with its reason, and the reply says so. */
+START_TEST(canary_runs_for_a_writer_and_fails_the_status)
+{
+	fixture f;
+	mc_slash_outcome o;
+	char *text;
+
+	setup(&f);
+	/* No canary configured yet: said in the reply, the card goes on without one. */
+	o = comment(&f, 300, "alice", "/maestro canary\n");
+	ck_assert_uint_eq(o.accepted, 1);
+	ck_assert_int_eq(o.replied, 1);
+	text = forge_text(&f, "comment-*.md");
+	ck_assert_ptr_nonnull(strstr(text, "no shadow canary is configured"));
+	free(text);
+
+	/* The base's benchmark prints a latency of 10; the head's of 13. */
+	mc_test_write(f.repo, ".maestro/config.json",
+		      "{\"canary\": {\"run\": [\"sh\", \"bench.sh\"], \"rounds\": 2, \"timeout_s\": 30,"
+		      " \"metrics\": [{\"name\": \"latency_ms\", \"critical\": true}]}}\n");
+	mc_test_write(f.repo, "bench.sh",
+		      "lat=10\nfor i in 1 2 3 4 5; do echo \"{\\\"latency_ms\\\": $lat}\"; done\n");
+	free(mc_test_commit(f.repo, "A canary"));
+	mc_test_git(f.repo, "checkout", "-q", "feature", NULL);
+	mc_test_git(f.repo, "merge", "-q", "main", NULL);
+	mc_test_write(f.repo, "bench.sh",
+		      "lat=13\nfor i in 1 2 3 4 5; do echo \"{\\\"latency_ms\\\": $lat}\"; done\n");
+	free(mc_test_commit(f.repo, "Slower"));
+	mc_test_git(f.repo, "checkout", "-q", "main", NULL);
+
+	o = comment(&f, 301, "alice", "/maestro canary\n");
+	ck_assert_uint_eq(o.accepted, 1);
+	ck_assert_int_eq(o.reviewed, 1);
+	text = forge_text(&f, "comment-*.md");
+	ck_assert_ptr_nonnull(strstr(text, "#### Shadow canary: fail"));
+	ck_assert_ptr_nonnull(strstr(text, "shadow canary: fail, score 0: critical metric latency_ms"));
+	free(text);
+	text = forge_text(&f, "statuses.jsonl");
+	ck_assert_ptr_nonnull(strstr(text, "blocked: shadow canary failed: critical metric latency_ms"));
+	ck_assert_ptr_nonnull(strstr(text, "\"state\":\"failure\""));
+	free(text);
+
+	/* Redelivered: the canary is not run again. */
+	o = comment(&f, 301, "alice", "/maestro canary\n");
+	ck_assert_uint_eq(o.repeated, 1);
+	ck_assert_int_eq(o.reviewed, 0);
+	teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("slash_handle");
@@ -287,6 +339,7 @@ int main(void)
 	tcase_add_test(tc, accepted_refused_and_redelivered);
 	tcase_add_test(tc, hold_shows_on_card_and_status_until_lifted);
 	tcase_add_test(tc, offers_are_stored_negotiated_and_shown);
+	tcase_add_test(tc, canary_runs_for_a_writer_and_fails_the_status);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);
 }
