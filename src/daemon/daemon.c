@@ -240,7 +240,17 @@ static void shut_down(daemon_state *d)
 	 * writer after it, since the server waits for the answers the writer gives. */
 	if (d->http)
 		mc_http_server_stop(d->http, MC_DAEMON_GRACE_S);
-	mc_queue_writer_stop(d->writer);
+	if (d->writer) {
+		mc_queue_writer_stats st;
+		char batches[24], deliveries[24], largest[16];
+		mc_queue_writer_stats_get(d->writer, &st);
+		snprintf(batches, sizeof batches, "%llu", (unsigned long long)st.batches);
+		snprintf(deliveries, sizeof deliveries, "%llu", (unsigned long long)st.deliveries);
+		snprintf(largest, sizeof largest, "%u", st.largest);
+		mc_log(MC_LOG_INFO, "daemon.queue_writer", "transactions", batches, "deliveries",
+		       deliveries, "largest_batch", largest, NULL);
+		mc_queue_writer_stop(d->writer);
+	}
 	for (i = d->nservices; i-- > 0;) {
 		d->services[i]->stop(d->service_state[i]);
 		mc_log(MC_LOG_INFO, "daemon.service_stopped", "service", d->services[i]->name, NULL);

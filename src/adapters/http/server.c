@@ -241,6 +241,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (req->deferred && !req->answered) {
 		/* Called again after mc_http_deferred_answer resumed the connection. */
 		atomic_fetch_sub(&req->srv->deferred, 1);
+		req->deferred = 0;
 		return send_response(req, &req->later);
 	}
 	if (req->answered) {
@@ -269,6 +270,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	mc_http_request *req = *con_cls;
 	if (!req)
 		return;
+	if (req->deferred) {
+		/* Resumed, but the client had gone: MHD closes without calling on_request. */
+		atomic_fetch_sub(&srv->deferred, 1);
+		response_release(&req->later);
+	}
 	mc_strbuf_release(&req->body);
 	free(req);
 	*con_cls = NULL;

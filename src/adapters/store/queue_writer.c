@@ -24,9 +24,11 @@
 #include "adapters/store/queue_writer.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "adapters/store/db.h"
 #include "adapters/store/queue.h"
@@ -51,6 +53,27 @@ typedef struct outcome {
 	int duplicate;
 	char error[256];
 } outcome;
+
+/*
+ * Waiting for the write lock. The daemon's workers write to the same file (a
+ * claim, a done) in transactions of a few hundred microseconds; SQLite's own busy
+ * timeout sleeps 1, 2, 5 ... 100 ms between tries, so one unlucky collision would
+ * hold a whole batch of requests for tens of milliseconds. Here: 100 µs steps for
+ * the first 2 ms, then 1 ms steps, giving up after about 10 s like the store's
+ * timeout (the batch then fails and is answered 503).
+ */
+#define BUSY_FINE_TRIES 20
+#define BUSY_MAX_TRIES (BUSY_FINE_TRIES + 10000)
+
+static int wait_for_lock(void *unused, int tries)
+{
+	struct timespec step = { 0, tries < BUSY_FINE_TRIES ? 100 * 1000L : 1000 * 1000L };
+	(void)unused;
+	if (tries >= BUSY_MAX_TRIES)
+		return 0;
+	nanosleep(&step, NULL);
+	return 1;
+}
 
 static int add_one(mc_queue_writer *w, mc_queue_delivery *d, outcome *o)
 {
@@ -158,6 +181,7 @@ int mc_queue_writer_start(mc_queue_writer **out, const char *db_path)
 		free(w);
 		return rc;
 	}
+	sqlite3_busy_handler(mc_store_sqlite(w->store), wait_for_lock, NULL);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
