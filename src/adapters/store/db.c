@@ -89,6 +89,12 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (repo, comment_id, line, digest)) WITHOUT ROWID;"
 	"CREATE TABLE pr_poll_cursor (repo TEXT PRIMARY KEY, since TEXT NOT NULL,"
 	"  at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 6: a claim reads the queue in arrival order per state (queue.c): the oldest
+	 * queued event is the first entry of (state = 'queued') whose ready_at has come,
+	 * read from the index alone. With only q_event_ready and q_event_state SQLite
+	 * fetched every queued row and sorted them, so each claim cost O(backlog). */
+	"CREATE INDEX q_event_claim_order ON q_event(state, seq, ready_at);"
+	"DROP INDEX q_event_ready;",
 };
 
 int mc_store_schema_version(void)

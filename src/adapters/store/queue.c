@@ -235,10 +235,14 @@ int mc_queue_claim(mc_store *store, mc_queue_event *out, const char *worker, int
 	rc = prepare(&st, store,
 		     "UPDATE q_event SET state = 'claimed', attempts = attempts + 1,"
 		     " lease_until = ?1 + ?2, worker = ?3"
-		     " WHERE seq = (SELECT seq FROM q_event"
-		     "   WHERE (state = 'queued' AND ready_at <= ?1)"
-		     "      OR (state = 'claimed' AND lease_until <= ?1)"
-		     "   ORDER BY seq LIMIT 1)"
+		     /* Each state on its own, in seq order down q_event_claim_order, so
+		      * each stops at its first ready row; the older of the two wins. */
+		     " WHERE seq = (SELECT min(seq) FROM ("
+		     "   SELECT * FROM (SELECT seq FROM q_event"
+		     "     WHERE state = 'queued' AND ready_at <= ?1 ORDER BY seq LIMIT 1)"
+		     "   UNION ALL"
+		     "   SELECT * FROM (SELECT seq FROM q_event"
+		     "     WHERE state = 'claimed' AND lease_until <= ?1 ORDER BY seq LIMIT 1)))"
 		     " RETURNING seq, delivery_id, forge, event, repo, payload, attempts,"
 		     " received_at",
 		     "preparing to claim an event");
