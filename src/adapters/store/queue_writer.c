@@ -14,8 +14,8 @@
  * since the last WAL fsync (NORMAL syncs the WAL at checkpoints only);
  * synchronous=FULL would fsync at every commit to survive that too. DESIGN.md's
  * durable queue promises the former (a killed daemon loses no accepted
- * delivery), and forges' redelivery and the poller's reconciliation cover a
- * machine that lost power, so NORMAL is the setting.
+ * delivery); a machine that lost power is what the poller's reconciliation is
+ * for (forges do not redeliver on their own), so NORMAL is the setting.
  *
  * A failed batch (disk full, a busy timeout) is rolled back whole and its
  * deliveries committed again one transaction each, so one delivery's failure is
