@@ -123,6 +123,13 @@ static int scan_escape(scanner *s, mc_strbuf *out)
 	return 0;
 }
 
+/* The bytes that end a run of plain string content: the closing quote, an escape,
+ * and the control characters JSON forbids there (one table load per byte). */
+#define CTRL8(b) [b] = 1, [b + 1] = 1, [b + 2] = 1, [b + 3] = 1, [b + 4] = 1, [b + 5] = 1, \
+		 [b + 6] = 1, [b + 7] = 1
+static const unsigned char ends_run[256] = { CTRL8(0), CTRL8(8), CTRL8(16), CTRL8(24),
+					     ['"'] = 1, ['\\'] = 1 };
+
 /* A string at s->p (the opening quote), decoded into out unless out is NULL. */
 static int scan_string(scanner *s, mc_strbuf *out)
 {
@@ -134,7 +141,7 @@ static int scan_string(scanner *s, mc_strbuf *out)
 		mc_strbuf_reset(out);
 	for (;;) {
 		run = s->p;
-		while (s->p < s->end && *s->p != '"' && *s->p != '\\' && *s->p >= 0x20)
+		while (s->p < s->end && !ends_run[*s->p])
 			s->p++;
 		if (out && s->p > run)
 			mc_strbuf_add(out, (const char *)run, (size_t)(s->p - run));
