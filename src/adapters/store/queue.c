@@ -30,20 +30,30 @@ void mc_queue_event_clear(mc_queue_event *ev)
 	memset(ev, 0, sizeof *ev);
 }
 
+/* A kept statement of this store (sql is always a literal here); release it after use. */
 static int prepare(sqlite3_stmt **st, mc_store *store, const char *sql, const char *what)
 {
-	if (sqlite3_prepare_v2(mc_store_sqlite(store), sql, -1, st, NULL) != SQLITE_OK) {
+	if (mc_store_prepare_cached(store, st, sql) != 0)
+		return mc_store_fail(store, what);
+	return 0;
+}
+
+/* The pusher's statements are its own, finalized with it. */
+static int prepare_owned(sqlite3_stmt **st, mc_store *store, const char *sql, const char *what)
+{
+	if (sqlite3_prepare_v3(mc_store_sqlite(store), sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+			       NULL) != SQLITE_OK) {
 		*st = NULL;
 		return mc_store_fail(store, what);
 	}
 	return 0;
 }
 
-/* Step a statement that returns no rows and finalize it. */
+/* Step a statement that returns no rows and release it. */
 static int run_once(mc_store *store, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : mc_store_fail(store, what);
-	sqlite3_finalize(st);
+	mc_store_release(st);
 	return rc;
 }
 
@@ -87,11 +97,11 @@ int mc_queue_pusher_new(mc_queue_pusher **out, mc_store *store)
 
 	*out = NULL;
 	p->store = store;
-	if ((rc = prepare(&p->remember, store,
+	if ((rc = prepare_owned(&p->remember, store,
 			  "INSERT INTO q_delivery(delivery_id, seen_at) VALUES (?1, ?2)"
 			  " ON CONFLICT(delivery_id) DO NOTHING",
 			  "preparing to remember a delivery id")) != 0 ||
-	    (rc = prepare(&p->insert, store,
+	    (rc = prepare_owned(&p->insert, store,
 			  "INSERT INTO q_event(delivery_id, forge, event, repo, payload, state,"
 			  " attempts, received_at, ready_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued',"
 			  " 0, ?6, ?6)",
@@ -264,7 +274,7 @@ int mc_queue_claim(mc_store *store, mc_queue_event *out, const char *worker, int
 	} else if (!out->delivery_id) {
 		rc = mc_error_set(MC_EEMPTY, "queue: no event is ready");
 	}
-	sqlite3_finalize(st);
+	mc_store_release(st);
 	return rc;
 }
 
@@ -337,7 +347,7 @@ int mc_queue_counts_get(mc_store *store, mc_queue_counts *out, int64_t now)
 		out->done = sqlite3_column_int64(st, 2);
 		out->failed = sqlite3_column_int64(st, 3);
 	}
-	sqlite3_finalize(st);
+	mc_store_release(st);
 	return rc;
 }
 
