@@ -164,9 +164,11 @@ static size_t take_batch(mc_queue_writer *w, mc_queue_delivery **batch)
 	while (w->npending == 0 && !w->stopping)
 		pthread_cond_wait(&w->wake, &w->lock);
 	n = w->npending < MC_QUEUE_WRITER_BATCH_MAX ? w->npending : MC_QUEUE_WRITER_BATCH_MAX;
-	memcpy(batch, w->pending, n * sizeof *batch);
-	memmove(w->pending, w->pending + n, (w->npending - n) * sizeof *w->pending);
-	w->npending -= n;
+	if (n > 0) { /* pending is NULL until the first submission */
+		memcpy(batch, w->pending, n * sizeof *batch);
+		memmove(w->pending, w->pending + n, (w->npending - n) * sizeof *w->pending);
+		w->npending -= n;
+	}
 	pthread_mutex_unlock(&w->lock);
 	return n;
 }
