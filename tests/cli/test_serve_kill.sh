@@ -83,6 +83,10 @@ done
 [ $dups -eq 5 ] && pass "redeliveries of acknowledged ids are duplicates after the restart" ||
 	fail "only $dups of 5 redeliveries were duplicates after the restart"
 kill -TERM "$daemon"
-wait "$daemon" 2>/dev/null || true
+rc=0
+wait "$daemon" 2>/dev/null || rc=$?
 daemon=
+[ $rc -eq 0 ] && pass "the restarted daemon stops cleanly" || fail "the restarted daemon exited $rc"
+grep -q 'Sanitizer\|runtime error' "$scratch/daemon.log" &&
+	fail "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' "$scratch/daemon.log")"
 finish
