@@ -16,6 +16,7 @@
 #include "adapters/http/server.h"
 #include "adapters/store/db.h"
 #include "adapters/store/queue.h"
+#include "adapters/store/queue_writer.h"
 #include "daemon/offers.h"
 #include "daemon/webhook.h"
 #include "util/alloc.h"
@@ -54,7 +55,8 @@ typedef struct daemon_state {
 	const mc_daemon_options *opts;
 	char *db_path;
 	mc_store *store;
-	pthread_mutex_t store_lock;
+	pthread_mutex_t store_lock; /* store: /healthz and /metrics on the HTTP threads */
+	mc_queue_writer *writer;    /* its own connection: webhook deliveries */
 	mc_metrics *metrics;
 	mc_webhook webhook;
 	mc_offers_api offers;
@@ -217,8 +219,9 @@ static int open_store(daemon_state *d)
 	if ((rc = mc_store_open(&d->store, d->db_path)) != 0)
 		return rc;
 	pthread_mutex_init(&d->store_lock, NULL);
-	d->webhook.store = d->store;
-	d->webhook.store_lock = &d->store_lock;
+	if ((rc = mc_queue_writer_start(&d->writer, d->db_path)) != 0)
+		return rc;
+	d->webhook.writer = d->writer;
 	d->webhook.metrics = d->metrics;
 	return 0;
 }
@@ -291,9 +294,21 @@ static int start_services(daemon_state *d)
 static void shut_down(daemon_state *d)
 {
 	size_t i;
-	/* Ingress first, so nothing new arrives while the services finish. */
+	/* Ingress first, so nothing new arrives while the services finish; the queue
+	 * writer after it, since the server waits for the answers the writer gives. */
 	if (d->http)
 		mc_http_server_stop(d->http, MC_DAEMON_GRACE_S);
+	if (d->writer) {
+		mc_queue_writer_stats st;
+		char batches[24], deliveries[24], largest[16];
+		mc_queue_writer_stats_get(d->writer, &st);
+		snprintf(batches, sizeof batches, "%llu", (unsigned long long)st.batches);
+		snprintf(deliveries, sizeof deliveries, "%llu", (unsigned long long)st.deliveries);
+		snprintf(largest, sizeof largest, "%u", st.largest);
+		mc_log(MC_LOG_INFO, "daemon.queue_writer", "transactions", batches, "deliveries",
+		       deliveries, "largest_batch", largest, NULL);
+		mc_queue_writer_stop(d->writer);
+	}
 	for (i = d->nservices; i-- > 0;) {
 		d->services[i]->stop(d->service_state[i]);
 		mc_log(MC_LOG_INFO, "daemon.service_stopped", "service", d->services[i]->name, NULL);

@@ -1,9 +1,11 @@
 /*
  * The webhook route (webhook.h). Every early return counts its result in the
- * metrics and answers in plain text; the only slow step is the SQLite commit,
- * taken under the store lock because the daemon's HTTP threads share one
- * connection (WAL makes each commit an append; no fsync under synchronous=NORMAL,
- * which survives a killed process — what the at-least-once queue promises).
+ * metrics and answers in plain text. A delivery to queue is handed to the queue
+ * writer (adapters/store/queue_writer.h), which commits every delivery waiting
+ * at the same moment in one transaction; the request is deferred meanwhile (its
+ * connection suspended, the HTTP thread free for the next request) and answered
+ * from the writer's callback once its transaction committed. Durability is the
+ * writer's: a 202 means committed in the WAL, which a killed process cannot lose.
  */
 #include "daemon/webhook.h"
 
@@ -16,7 +18,9 @@
 #include <time.h>
 
 #include "adapters/store/queue.h"
+#include "adapters/store/queue_writer.h"
 #include "model/webhook_event.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -130,27 +134,67 @@ static void log_delivery(const delivery_headers *h, const mc_webhook_event *ev,
 	       "result", result, NULL);
 }
 
-/* Commit a handled event; answers 202 queued, 200 duplicate or 503. */
-static void enqueue(mc_webhook *wh, mc_http_response *resp, const delivery_headers *h,
-		    const mc_webhook_event *ev, const char *body, size_t len)
-{
-	int duplicate = 0, rc;
+/* A delivery between the HTTP thread that accepted it and its commit. The header
+ * strings live in the suspended connection; the parsed event is owned here. */
+typedef struct pending_delivery {
+	mc_queue_delivery item;
+	mc_webhook *wh;
+	mc_http_deferred *answer;
+	delivery_headers h;
+	mc_webhook_event ev;
+} pending_delivery;
 
-	pthread_mutex_lock(wh->store_lock);
-	rc = mc_queue_push(wh->store, h->delivery, h->forge, h->event, ev->repo, body, len,
-			   (int64_t)time(NULL), &duplicate);
-	pthread_mutex_unlock(wh->store_lock);
+static void answer_committed(void *arg, int rc, int duplicate, const char *error)
+{
+	pending_delivery *p = arg;
+	mc_http_response *resp = mc_http_deferred_response(p->answer);
+
 	if (rc) {
-		mc_log(MC_LOG_ERROR, "webhook.queue_failed", "delivery", h->delivery, "error",
+		mc_log(MC_LOG_ERROR, "webhook.queue_failed", "delivery", p->h.delivery, "error",
+		       error, NULL);
+		answer(p->wh, resp, MC_DELIVERY_ERROR, 503,
+		       "the queue is unavailable; redeliver later");
+	} else {
+		log_delivery(&p->h, &p->ev, duplicate ? "duplicate" : "queued");
+		if (duplicate)
+			answer(p->wh, resp, MC_DELIVERY_DUPLICATE, 200, "duplicate");
+		else
+			answer(p->wh, resp, MC_DELIVERY_QUEUED, 202, "queued");
+	}
+	mc_http_deferred_answer(p->answer);
+	mc_webhook_event_clear(&p->ev);
+	free(p);
+}
+
+/* Hand a handled event to the writer; it answers 202 queued, 200 duplicate or 503.
+ * Takes ev over. */
+static void enqueue(mc_webhook *wh, const mc_http_request *req, mc_http_response *resp,
+		    const delivery_headers *h, mc_webhook_event *ev, const char *body,
+		    size_t len)
+{
+	pending_delivery *p;
+
+	if (mc_queue_check_push(h->delivery, h->forge, h->event, ev->repo, body, len) != 0) {
+		mc_log(MC_LOG_WARN, "webhook.refused", "delivery", h->delivery, "error",
 		       mc_error_message(), NULL);
-		answer(wh, resp, MC_DELIVERY_ERROR, 503, "the queue is unavailable; redeliver later");
+		mc_http_response_text(resp, 400, "malformed delivery: %s\n", mc_error_message());
+		mc_metrics_delivery(wh->metrics, MC_DELIVERY_BAD_REQUEST);
+		mc_webhook_event_clear(ev);
 		return;
 	}
-	log_delivery(h, ev, duplicate ? "duplicate" : "queued");
-	if (duplicate)
-		answer(wh, resp, MC_DELIVERY_DUPLICATE, 200, "duplicate");
-	else
-		answer(wh, resp, MC_DELIVERY_QUEUED, 202, "queued");
+	p = mc_xcalloc(1, sizeof *p);
+	p->wh = wh;
+	p->h = *h;
+	p->ev = *ev;
+	memset(ev, 0, sizeof *ev);
+	p->item = (mc_queue_delivery){ .delivery_id = h->delivery, .forge = h->forge,
+				       .event = h->event, .repo = p->ev.repo, .payload = body,
+				       .payload_len = len, .received_at = (int64_t)time(NULL),
+				       .done = answer_committed, .arg = p };
+	/* Suspended before the writer sees it, so its answer cannot overtake the suspension. */
+	p->answer = mc_http_request_defer(req);
+	if (mc_queue_writer_submit(wh->writer, &p->item) != 0)
+		answer_committed(p, MC_EINTERNAL, 0, mc_error_message());
 }
 
 static int form_encoded(const mc_http_request *req)
@@ -198,7 +242,7 @@ void mc_webhook_handle(const mc_http_request *req, mc_http_response *resp, void 
 		mc_metrics_delivery(wh->metrics, MC_DELIVERY_IGNORED);
 		mc_http_response_text(resp, 202, "ignored: %s\n", ev.ignore_reason);
 	} else {
-		enqueue(wh, resp, &h, &ev, body, len);
+		enqueue(wh, req, resp, &h, &ev, body, len);
 	}
 	mc_webhook_event_clear(&ev);
 }

@@ -5,18 +5,18 @@
  * constant time against each configured secret (two during a rotation) before a
  * byte of the body is parsed — then routed by the pure parser
  * (model/webhook_event.h) and, when the bot handles it, committed to the durable
- * queue. The answer follows the commit, nothing else: 202 "queued", 200
+ * queue (by the queue writer's group commit; the request waits, deferred, for
+ * the transaction that holds it). The answer follows the commit, nothing else: 202 "queued", 200
  * "duplicate" (its delivery id was seen), 202 "ignored", 401 bad signature,
  * 400 malformed, 413 oversized (by the HTTP server), 415 a form-encoded body,
  * 503 when the store failed (so the forge records a failed delivery).
  */
 #ifndef MC_DAEMON_WEBHOOK_H
 #define MC_DAEMON_WEBHOOK_H
-#include <pthread.h>
 #include <stddef.h>
 
 #include "adapters/http/server.h"
-#include "adapters/store/db.h"
+#include "adapters/store/queue_writer.h"
 #include "daemon/metrics.h"
 
 #define MC_WEBHOOK_MAX_SECRETS 2
@@ -28,8 +28,7 @@ typedef struct mc_webhook {
 	const char *secrets[MC_WEBHOOK_MAX_SECRETS];
 	size_t secret_lens[MC_WEBHOOK_MAX_SECRETS];
 	size_t nsecrets;
-	mc_store *store;              /* the queue */
-	pthread_mutex_t *store_lock;  /* serializes use of store across HTTP threads */
+	mc_queue_writer *writer;      /* the queue, by group commit */
 	mc_metrics *metrics;
 } mc_webhook;
 

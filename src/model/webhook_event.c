@@ -2,6 +2,9 @@
  * The webhook event parser (webhook_event.h). Routing needs a handful of
  * fields; each is read with a typed getter that tells "absent" from "present
  * with the wrong type" (the latter makes the body malformed for a handled event).
+ * The getters read a json-c tree: the pruned one of model/webhook_scan.h when the
+ * scanner is sure of the body, else json-c's whole one (the reference, which
+ * also gives malformed JSON its error message).
  */
 #include "model/webhook_event.h"
 
@@ -12,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "model/webhook_scan.h"
 
 /* The pull_request actions the bot acts on, after Gitea's names are mapped. */
 static const char *const pr_actions[] = { "opened", "synchronize", "reopened", "edited",
@@ -239,8 +243,17 @@ static void fill_empty(mc_webhook_event *ev)
 			*fields[i] = mc_xstrdup("");
 }
 
-int mc_webhook_event_parse(mc_webhook_event *out, const char *event, const char *body,
-			   size_t len, size_t max_len)
+/* The body's tree: pruned by the scanner when it can, else json-c's whole one. */
+static int read_tree(struct json_object **root, const char *body, size_t len, size_t max_len,
+		     int scan)
+{
+	if (scan && len <= max_len && mc_webhook_scan(root, body, len) == 0)
+		return 0;
+	return mc_json_parse(root, body, len, max_len, "webhook body");
+}
+
+static int parse(mc_webhook_event *out, const char *event, const char *body, size_t len,
+		 size_t max_len, int scan)
 {
 	struct json_object *root = NULL;
 	int rc;
@@ -253,7 +266,7 @@ int mc_webhook_event_parse(mc_webhook_event *out, const char *event, const char 
 				    MC_WEBHOOK_NAME_MAX);
 	out->event = mc_xstrdup(event);
 	out->kind = kind_of(event);
-	if ((rc = mc_json_parse(&root, body, len, max_len, "webhook body")) != 0)
+	if ((rc = read_tree(&root, body, len, max_len, scan)) != 0)
 		goto done;
 	if (!json_object_is_type(root, json_type_object)) {
 		rc = mc_error_set(MC_EINVAL, "webhook body: not a JSON object");
@@ -267,6 +280,18 @@ done:
 	else
 		fill_empty(out);
 	return rc;
+}
+
+int mc_webhook_event_parse(mc_webhook_event *out, const char *event, const char *body,
+			   size_t len, size_t max_len)
+{
+	return parse(out, event, body, len, max_len, 1);
+}
+
+int mc_webhook_event_parse_reference(mc_webhook_event *out, const char *event, const char *body,
+				     size_t len, size_t max_len)
+{
+	return parse(out, event, body, len, max_len, 0);
 }
 
 void mc_webhook_event_clear(mc_webhook_event *ev)

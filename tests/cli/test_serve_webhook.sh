@@ -181,6 +181,26 @@ status=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/j
 	--data-binary "@$scratch/gitea.json" "$url")
 [ "$status" = 401 ] && pass "wrong Gitea signature: 401" || fail "wrong Gitea signature: $status"
 
+# --- many at once: group commit answers each after its own commit, exactly once -------
+# 12 delivery ids, each posted 4 times by concurrent clients (48 requests in flight,
+# gathered by the queue writer into shared transactions): every id queued once,
+# exactly one 202 per id, the other three 200 duplicate, whichever batch they met in.
+csig=sha256=$(sign it5-a-secret "$pr")
+for i in $(seq 0 47); do
+	curl -sS --max-time 30 -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+		-H 'X-GitHub-Event: pull_request' -H "X-GitHub-Delivery: burst-$((i % 12))" \
+		-H "X-Hub-Signature-256: $csig" --data-binary "@$pr" "$url" >"$scratch/burst-$i" &
+done
+wait_ok=1
+for job in $(jobs -p); do [ "$job" = "$daemon" ] || wait "$job" || wait_ok=0; done
+[ $wait_ok -eq 1 ] || fail "a concurrent delivery's curl failed"
+accepted=$(cat "$scratch"/burst-* | grep -c '^202$' || true)
+dups=$(cat "$scratch"/burst-* | grep -c '^200$' || true)
+[ "$accepted" = 12 ] && [ "$dups" = 36 ] && pass "48 concurrent deliveries of 12 ids: 12 queued, 36 duplicates" ||
+	fail "48 concurrent deliveries of 12 ids: $accepted queued, $dups duplicates ($(sort "$scratch"/burst-* | uniq -c | tr '\n' ' '))"
+[ "$(sqlite3 "$state/maestro.db" "SELECT count(*), count(DISTINCT delivery_id) FROM q_event WHERE delivery_id LIKE 'burst-%'")" = "12|12" ] &&
+	pass "each concurrent delivery committed exactly once" || fail "concurrent deliveries were not committed once each"
+
 status=$(curl -sS -o /dev/null -w '%{http_code}' "http://$addr/healthz")
 [ "$status" = 200 ] && pass "/healthz 200" || fail "/healthz: $status"
 m=$(curl -sS "http://$addr/metrics")

@@ -4,15 +4,19 @@
  * HMACs computed here with OpenSSL, and the metrics exposition (daemon/metrics).
  * The daemon end to end is tests/cli/test_serve_webhook.sh.
  */
+#include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/metrics.h"
 #include "daemon/webhook.h"
 #include "model/webhook_event.h"
+#include "model/webhook_scan.h"
 #include "testutil.h"
+#include "util/alloc.h"
 #include "util/error.h"
 
 #define SHA "0123456789abcdef0123456789abcdef01234567"
@@ -132,6 +136,128 @@ START_TEST(malformed_bodies_and_names_are_refused)
 }
 END_TEST
 
+/* The scanner's parse and json-c's whole-tree reference give the same answer. */
+static void expect_same_as_reference(const char *event, const char *body)
+{
+	mc_webhook_event a, b;
+	char *msg;
+	int ra = parse(&a, event, body), rb;
+
+	msg = mc_xstrdup(ra ? mc_error_message() : "");
+	rb = mc_webhook_event_parse_reference(&b, event, body, strlen(body), 1u << 20);
+	ck_assert_msg(ra == rb, "%s: %d vs reference %d", body, ra, rb);
+	if (ra) {
+		ck_assert_str_eq(msg, mc_error_message());
+	} else {
+		ck_assert_int_eq(a.handled, b.handled);
+		ck_assert_int_eq(a.number, b.number);
+		ck_assert_int_eq(a.comment_id, b.comment_id);
+		ck_assert_str_eq(a.action, b.action);
+		ck_assert_str_eq(a.repo, b.repo);
+		ck_assert_str_eq(a.head_sha, b.head_sha);
+		ck_assert_str_eq(a.ref, b.ref);
+		ck_assert_str_eq(a.comment_body, b.comment_body);
+		ck_assert_str_eq(a.comment_author, b.comment_author);
+		ck_assert_str_eq(a.sender, b.sender);
+		mc_webhook_event_clear(&a);
+		mc_webhook_event_clear(&b);
+	}
+	free(msg);
+}
+
+static int scanner_sure(const char *body)
+{
+	struct json_object *root = NULL;
+	int rc = mc_webhook_scan(&root, body, strlen(body));
+	ck_assert(rc == 0 ? root != NULL : root == NULL);
+	json_object_put(root);
+	return rc == 0;
+}
+
+#define PR_HEAD "\"pull_request\":{\"head\":{\"sha\":\"" SHA "\"}}"
+
+START_TEST(the_scanner_reads_what_json_c_reads_or_steps_aside)
+{
+	static const char *const bodies[] = {
+		/* Duplicate keys: the last one counts, in json-c as in the scanner. */
+		"{\"action\":\"assigned\",\"action\":\"opened\",\"number\":1,\"number\":9," PR_HEAD
+		",\"repository\":{\"full_name\":\"a/b\"},\"repository\":{\"full_name\":\"o/r\"}}",
+		"{\"action\":\"opened\",\"number\":2," PR_HEAD ",\"pull_request\":{\"head\":{}},"
+		"\"repository\":{\"full_name\":\"o/r\"}}",
+		"{\"action\":\"opened\",\"number\":2," PR_HEAD ",\"repository\":{\"full_name\":\"o/r\"},"
+		"\"repository\":null}",
+		/* Escapes, raw UTF-8 and bytes that are not UTF-8, in read and skipped members. */
+		"{\"action\":\"op\\u0065ned\",\"number\":3," PR_HEAD ",\"repository\":{\"full_name\":"
+		"\"o\\/r\\u00e9\\u20ac\xc3\xa9\xff\"},\"sender\":{\"login\":\"d\\\"e\\\\v\\n\"},"
+		"\"x\":\"\\u00ff\\b\\f\\t\"}",
+		/* Types: a fraction, a negative zero, an array, a string, true where they
+		 * do not belong; numbers, literals and nesting in skipped members. */
+		"{\"action\":\"opened\",\"number\":3.0," PR_HEAD ",\"repository\":{\"full_name\":\"o/r\"}}",
+		"{\"action\":\"opened\",\"number\":-0," PR_HEAD ",\"repository\":{\"full_name\":\"o/r\"}}",
+		"{\"action\":\"opened\",\"number\":4,\"pull_request\":[]," "\"repository\":{\"full_name\":\"o/r\"}}",
+		"{\"action\":\"opened\",\"number\":4,\"pull_request\":{\"head\":\"x\"},\"repository\":{}}",
+		"{\"action\":true}",
+		"{\"action\":\"created\",\"issue\":{\"number\":5,\"pull_request\":[1]},\"comment\":{\"id\":6,"
+		"\"body\":null,\"user\":{\"login\":\"u\"}},\"repository\":{\"full_name\":\"o/r\"}}",
+		"{\"action\":\"created\",\"issue\":{\"number\":5},\"is_pull\":true,\"comment\":{\"id\":6,"
+		"\"body\":\"/maestro hold x\",\"user\":{\"login\":\"u\"}},\"repository\":{\"full_name\":\"o/r\"}}",
+		"{\"action\":\"created\",\"issue\":{\"number\":5,\"pull_request\":null},\"comment\":{\"id\":6}}",
+		"{\"ref\":\"refs/tags/v1\",\"after\":\"" SHA "\",\"deleted\":false,"
+		"\"repository\":{\"full_name\":\"o/r\"},\"z\":[0,-1.25,true,false,null,{\"a\":[[],{}]}]}",
+		"{\"ref\":\"refs/tags/v1\",\"after\":\"" SHA "\",\"deleted\":true}",
+		"{\"deleted\":1,\"ref\":\"refs/tags/v1\",\"after\":\"" SHA "\"}",
+		/* Where the scanner steps aside: json-c decides, and its messages stay. */
+		"{\"action\":\"opened\",\"number\":1e2}",
+		"{\"action\":\"opened\",\"number\":12345678901234567890}",
+		"{\"action\":\"opened\",\"number\":99999999999999999999999}",
+		"{\"action\":\"a\\u0000b\"}",
+		"{\"action\":\"\\ud800\"}",
+		"{\"x\":\"\\ud83d\\ude00\"}",
+		"{\"action\":\"tab\there\"}",
+		"{\"action\":\"opened\"\f}",
+		"{\"action\":\"opened\",}",
+		"{\"action\":01}",
+		"{\"action\":\"opened\"} trailing",
+		"[{\"action\":\"opened\"}]",
+		"{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+		"{\"action\":\"opened\"",
+		"{\"action\":tru}",
+	};
+	const char *events[] = { "pull_request", "issue_comment", "push", "ping", "release" };
+	size_t i, e;
+
+	for (i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+		for (e = 0; e < sizeof events / sizeof events[0]; e++)
+			expect_same_as_reference(events[e], bodies[i]);
+
+	/* The fast path is taken for ordinary payloads and refused where promised. */
+	ck_assert(scanner_sure(bodies[0]));
+	ck_assert(scanner_sure(bodies[3]));
+	ck_assert(scanner_sure(bodies[12]));
+	ck_assert(scanner_sure(" {} \n"));
+	for (i = 15; i < sizeof bodies / sizeof bodies[0]; i++)
+		ck_assert_msg(!scanner_sure(bodies[i]), "sure of %s", bodies[i]);
+}
+END_TEST
+
+START_TEST(the_pruned_tree_holds_only_the_members_routing_reads)
+{
+	struct json_object *root = NULL, *pr = NULL;
+	const char *body = "{\"action\":\"opened\",\"number\":7,\"pull_request\":{\"title\":\"t\","
+			   "\"head\":{\"sha\":\"" SHA "\",\"ref\":\"b\"},\"labels\":[1]},"
+			   "\"installation\":{\"id\":1}}";
+
+	ck_assert_int_eq(mc_webhook_scan(&root, body, strlen(body)), 0);
+	ck_assert_int_eq(json_object_object_length(root), 3);
+	ck_assert(json_object_object_get_ex(root, "pull_request", &pr));
+	ck_assert_int_eq(json_object_object_length(pr), 1);
+	ck_assert_str_eq(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN),
+			 "{\"action\":\"opened\",\"number\":7,\"pull_request\":{\"head\":"
+			 "{\"sha\":\"" SHA "\"}}}");
+	json_object_put(root);
+}
+END_TEST
+
 static void hmac_hex(char out[65], const char *key, const char *body)
 {
 	unsigned char mac[32];
@@ -213,6 +339,8 @@ int main(void)
 	tcase_add_test(tc, pull_request_actions_are_routed_and_gitea_names_mapped);
 	tcase_add_test(tc, comments_only_on_pull_requests_tags_only_when_created);
 	tcase_add_test(tc, malformed_bodies_and_names_are_refused);
+	tcase_add_test(tc, the_scanner_reads_what_json_c_reads_or_steps_aside);
+	tcase_add_test(tc, the_pruned_tree_holds_only_the_members_routing_reads);
 	tcase_add_test(tc, signatures_verify_under_either_secret_only);
 	tcase_add_test(tc, metrics_render_counts_histogram_and_forge_calls);
 	suite_add_tcase(s, tc);

@@ -4,6 +4,11 @@
  * route's limit, and a completion callback that frees it. Requests in flight
  * are counted so that stopping can wait for their answers after the listening
  * socket is closed (MHD_quiesce_daemon).
+ *
+ * A deferred request's connection is suspended inside the handler, before the
+ * handler hands the work on, so the answer (MHD_resume_connection from any
+ * thread) always comes after the suspension; MHD then calls on_request again for
+ * that connection and the stored response is queued there, on an HTTP thread.
  */
 #include "adapters/http/server.h"
 
@@ -30,6 +35,7 @@ struct mc_http_server {
 	mc_http_route *routes;
 	size_t nroutes;
 	atomic_int in_flight;
+	atomic_int deferred; /* suspended, waiting for mc_http_deferred_answer */
 	char address[80];
 };
 
@@ -40,6 +46,9 @@ struct mc_http_request {
 	const mc_http_route *route;
 	mc_strbuf body;
 	int answered; /* a response is queued: the rest of the upload is discarded */
+	int deferred; /* the handler answers later (mc_http_request_defer) */
+	mc_http_server *srv;
+	mc_http_response later; /* the deferred answer, set before the resume */
 };
 
 const char *mc_http_request_method(const mc_http_request *req)
@@ -170,6 +179,7 @@ static enum MHD_Result begin_request(mc_http_server *srv, struct MHD_Connection 
 	int path_known;
 
 	req->conn = conn;
+	req->srv = srv;
 	req->method = method;
 	req->path = url;
 	*con_cls = req;
@@ -187,7 +197,35 @@ static enum MHD_Result run_handler(mc_http_request *req)
 {
 	mc_http_response resp = { .status = MHD_HTTP_OK };
 	req->route->handler(req, &resp, req->route->ctx);
+	if (req->deferred) {
+		/* The answer comes with the resume; what the handler wrote here is dropped. */
+		response_release(&resp);
+		return MHD_YES;
+	}
 	return send_response(req, &resp);
+}
+
+mc_http_deferred *mc_http_request_defer(const mc_http_request *creq)
+{
+	mc_http_request *req = (mc_http_request *)creq;
+	req->deferred = 1;
+	req->later.status = MHD_HTTP_OK;
+	atomic_fetch_add(&req->srv->deferred, 1);
+	MHD_suspend_connection(req->conn);
+	return (mc_http_deferred *)req;
+}
+
+mc_http_response *mc_http_deferred_response(mc_http_deferred *d)
+{
+	return &((mc_http_request *)d)->later;
+}
+
+void mc_http_deferred_answer(mc_http_deferred *d)
+{
+	mc_http_request *req = (mc_http_request *)d;
+	/* MHD's resume takes its own lock: the response written before it is visible to
+	 * the HTTP thread that sends it. */
+	MHD_resume_connection(req->conn);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -200,6 +238,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (!req)
 		return begin_request(cls, conn, url, method, con_cls);
+	if (req->deferred && !req->answered) {
+		/* Called again after mc_http_deferred_answer resumed the connection. */
+		atomic_fetch_sub(&req->srv->deferred, 1);
+		req->deferred = 0;
+		return send_response(req, &req->later);
+	}
 	if (req->answered) {
 		/* Already answered (404, 413): what is still coming is read and dropped. */
 		*upload_data_size = 0;
@@ -226,6 +270,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	mc_http_request *req = *con_cls;
 	if (!req)
 		return;
+	if (req->deferred) {
+		/* Resumed, but the client had gone: MHD closes without calling on_request. */
+		atomic_fetch_sub(&srv->deferred, 1);
+		response_release(&req->later);
+	}
 	mc_strbuf_release(&req->body);
 	free(req);
 	*con_cls = NULL;
@@ -319,7 +368,7 @@ int mc_http_server_start(mc_http_server **out, const mc_http_options *opts)
 {
 	struct sockaddr_storage sa;
 	socklen_t salen = 0;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	mc_http_server *srv;
 	int rc;
 
@@ -334,6 +383,7 @@ int mc_http_server_start(mc_http_server **out, const mc_http_options *opts)
 	if (opts->nroutes)
 		memcpy(srv->routes, opts->routes, opts->nroutes * sizeof *srv->routes);
 	atomic_init(&srv->in_flight, 0);
+	atomic_init(&srv->deferred, 0);
 	srv->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -370,7 +420,11 @@ void mc_http_server_stop(mc_http_server *srv, unsigned grace_s)
 	fd = MHD_quiesce_daemon(srv->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	while (atomic_load(&srv->in_flight) > 0 && waited_ms < grace_s * 1000u) {
+	/* Deferred requests are waited for whatever the grace: MHD must not stop with a
+	 * connection suspended, and their owners answer each one (queue.h's writer
+	 * answers every delivery it took, failed or committed). */
+	while ((atomic_load(&srv->in_flight) > 0 && waited_ms < grace_s * 1000u) ||
+	       atomic_load(&srv->deferred) > 0) {
 		nanosleep(&tick, NULL);
 		waited_ms += 20;
 	}

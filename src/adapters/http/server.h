@@ -45,6 +45,20 @@ void mc_http_response_header(mc_http_response *resp, const char *name, const cha
 
 typedef void (*mc_http_handler)(const mc_http_request *req, mc_http_response *resp, void *ctx);
 
+/*
+ * Answering later. A handler that hands its work to another thread calls
+ * mc_http_request_defer (on its own thread, before handing the work on) and
+ * returns; what it wrote into its response is dropped. The connection waits,
+ * suspended, holding no HTTP thread; the request (headers, body) stays valid
+ * until the answer. The other thread fills mc_http_deferred_response and calls
+ * mc_http_deferred_answer exactly once, which sends it. Stopping the server
+ * waits for every deferred request to be answered.
+ */
+typedef struct mc_http_deferred mc_http_deferred;
+mc_http_deferred *mc_http_request_defer(const mc_http_request *req);
+mc_http_response *mc_http_deferred_response(mc_http_deferred *d);
+void mc_http_deferred_answer(mc_http_deferred *d);
+
 typedef struct mc_http_route {
 	const char *method; /* "GET", "POST" */
 	const char *path;   /* exact path, no query string */

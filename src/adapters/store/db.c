@@ -14,8 +14,16 @@
 
 #define MC_STORE_BUSY_TIMEOUT_MS 10000
 
+#define MC_STORE_CACHED_STATEMENTS 16
+
 struct mc_store {
 	sqlite3 *db;
+	/* mc_store_prepare_cached: statements kept by the address of their SQL text. */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[MC_STORE_CACHED_STATEMENTS];
+	size_t ncache;
 };
 
 /* migrations[i] brings the schema from version i to i + 1. */
@@ -147,6 +155,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE pf_priority_override ADD COLUMN source TEXT;"
 	"CREATE UNIQUE INDEX pf_priority_override_source ON pf_priority_override(item_id, source)"
 	"  WHERE source IS NOT NULL;",
+	/* 10: a claim reads the queue in arrival order per state (queue.c): the oldest
+	 * queued event is the first entry of (state = 'queued') whose ready_at has come,
+	 * read from the index alone. With only q_event_ready and q_event_state SQLite
+	 * fetched every queued row and sorted them, so each claim cost O(backlog). */
+	"CREATE INDEX q_event_claim_order ON q_event(state, seq, ready_at);"
+	"DROP INDEX q_event_ready;",
 };
 
 int mc_store_schema_version(void)
@@ -189,6 +203,35 @@ void mc_store_rollback(mc_store *store)
 sqlite3 *mc_store_sqlite(mc_store *store)
 {
 	return store->db;
+}
+
+int mc_store_prepare_cached(mc_store *store, struct sqlite3_stmt **out, const char *sql)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < store->ncache; i++)
+		if (store->cache[i].sql == sql) {
+			*out = store->cache[i].st;
+			return 0;
+		}
+	rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+	if (rc != SQLITE_OK) {
+		*out = NULL;
+		return MC_EDB;
+	}
+	/* Full: the newest entry makes room (callers use one statement at a time). */
+	if (store->ncache == MC_STORE_CACHED_STATEMENTS)
+		sqlite3_finalize(store->cache[--store->ncache].st);
+	store->cache[store->ncache].sql = sql;
+	store->cache[store->ncache++].st = *out;
+	return 0;
+}
+
+void mc_store_release(struct sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 }
 
 static int read_user_version(mc_store *store, int *version)
@@ -289,6 +332,8 @@ void mc_store_close(mc_store *store)
 {
 	if (!store)
 		return;
+	while (store->ncache > 0)
+		sqlite3_finalize(store->cache[--store->ncache].st);
 	sqlite3_close_v2(store->db);
 	free(store);
 }

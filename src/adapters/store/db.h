@@ -31,6 +31,17 @@ int mc_store_exec(mc_store *store, const char *sql);
 
 /* The SQLite handle, for the other store modules only. */
 struct sqlite3 *mc_store_sqlite(mc_store *store);
+/*
+ * A statement prepared once per store and kept until mc_store_close, found again by
+ * the address of sql — which must be a string literal (static storage), never a
+ * buffer reused for other text. 0, or MC_EDB with SQLite's message left for
+ * mc_store_fail. Hand it back with mc_store_release (reset, bindings cleared) when
+ * done, rows read or not, so it holds no read transaction open.
+ */
+struct sqlite3_stmt;
+int mc_store_prepare_cached(mc_store *store, struct sqlite3_stmt **out, const char *sql);
+void mc_store_release(struct sqlite3_stmt *st);
+
 /* Set the error from SQLite's last error on this store: "<what>: <message>". Returns MC_EDB. */
 int mc_store_fail(mc_store *store, const char *what);
 

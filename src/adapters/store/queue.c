@@ -30,20 +30,30 @@ void mc_queue_event_clear(mc_queue_event *ev)
 	memset(ev, 0, sizeof *ev);
 }
 
+/* A kept statement of this store (sql is always a literal here); release it after use. */
 static int prepare(sqlite3_stmt **st, mc_store *store, const char *sql, const char *what)
 {
-	if (sqlite3_prepare_v2(mc_store_sqlite(store), sql, -1, st, NULL) != SQLITE_OK) {
+	if (mc_store_prepare_cached(store, st, sql) != 0)
+		return mc_store_fail(store, what);
+	return 0;
+}
+
+/* The pusher's statements are its own, finalized with it. */
+static int prepare_owned(sqlite3_stmt **st, mc_store *store, const char *sql, const char *what)
+{
+	if (sqlite3_prepare_v3(mc_store_sqlite(store), sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+			       NULL) != SQLITE_OK) {
 		*st = NULL;
 		return mc_store_fail(store, what);
 	}
 	return 0;
 }
 
-/* Step a statement that returns no rows and finalize it. */
+/* Step a statement that returns no rows and release it. */
 static int run_once(mc_store *store, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : mc_store_fail(store, what);
-	sqlite3_finalize(st);
+	mc_store_release(st);
 	return rc;
 }
 
@@ -57,8 +67,8 @@ static int check_field(const char *name, const char *value, int may_be_empty)
 	return 0;
 }
 
-static int check_push(const char *delivery_id, const char *forge, const char *event,
-		      const char *repo, const char *payload, size_t payload_len)
+int mc_queue_check_push(const char *delivery_id, const char *forge, const char *event,
+			const char *repo, const char *payload, size_t payload_len)
 {
 	int rc;
 	if ((rc = check_field("delivery id", delivery_id, 0)) != 0 ||
@@ -74,73 +84,125 @@ static int check_push(const char *delivery_id, const char *forge, const char *ev
 	return 0;
 }
 
-/* Remember the delivery id; *fresh is 0 when it was known already. */
-static int remember_delivery(mc_store *store, const char *delivery_id, int64_t now, int *fresh)
+struct mc_queue_pusher {
+	mc_store *store;
+	sqlite3_stmt *remember; /* the delivery id, unless known */
+	sqlite3_stmt *insert;   /* the event */
+};
+
+int mc_queue_pusher_new(mc_queue_pusher **out, mc_store *store)
 {
-	sqlite3_stmt *st;
-	int rc = prepare(&st, store,
-			 "INSERT INTO q_delivery(delivery_id, seen_at) VALUES (?1, ?2)"
-			 " ON CONFLICT(delivery_id) DO NOTHING",
-			 "preparing to remember a delivery id");
-	if (rc)
+	mc_queue_pusher *p = mc_xcalloc(1, sizeof *p);
+	int rc;
+
+	*out = NULL;
+	p->store = store;
+	if ((rc = prepare_owned(&p->remember, store,
+			  "INSERT INTO q_delivery(delivery_id, seen_at) VALUES (?1, ?2)"
+			  " ON CONFLICT(delivery_id) DO NOTHING",
+			  "preparing to remember a delivery id")) != 0 ||
+	    (rc = prepare_owned(&p->insert, store,
+			  "INSERT INTO q_event(delivery_id, forge, event, repo, payload, state,"
+			  " attempts, received_at, ready_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued',"
+			  " 0, ?6, ?6)",
+			  "preparing to queue an event")) != 0) {
+		mc_queue_pusher_free(p);
 		return rc;
-	sqlite3_bind_text(st, 1, delivery_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	if ((rc = run_once(store, st, "remembering a delivery id")) != 0)
-		return rc;
-	*fresh = sqlite3_changes(mc_store_sqlite(store)) > 0;
+	}
+	*out = p;
 	return 0;
 }
 
-static int insert_event(mc_store *store, const char *delivery_id, const char *forge,
+void mc_queue_pusher_free(mc_queue_pusher *p)
+{
+	if (!p)
+		return;
+	sqlite3_finalize(p->remember);
+	sqlite3_finalize(p->insert);
+	free(p);
+}
+
+/* Step a kept statement that returns no rows, then make it ready for the next use
+ * (bindings cleared: they may point at memory the caller frees next). */
+static int run_kept(mc_store *store, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : mc_store_fail(store, what);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/* Remember the delivery id; *fresh is 0 when it was known already. */
+static int remember_delivery(mc_queue_pusher *p, const char *delivery_id, int64_t now,
+			     int *fresh)
+{
+	int rc;
+	sqlite3_bind_text(p->remember, 1, delivery_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(p->remember, 2, now);
+	if ((rc = run_kept(p->store, p->remember, "remembering a delivery id")) != 0)
+		return rc;
+	*fresh = sqlite3_changes(mc_store_sqlite(p->store)) > 0;
+	return 0;
+}
+
+static int insert_event(mc_queue_pusher *p, const char *delivery_id, const char *forge,
 			const char *event, const char *repo, const char *payload,
 			size_t payload_len, int64_t now)
 {
-	sqlite3_stmt *st;
-	int rc = prepare(&st, store,
-			 "INSERT INTO q_event(delivery_id, forge, event, repo, payload, state,"
-			 " attempts, received_at, ready_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued',"
-			 " 0, ?6, ?6)",
-			 "preparing to queue an event");
-	if (rc)
-		return rc;
+	sqlite3_stmt *st = p->insert;
 	sqlite3_bind_text(st, 1, delivery_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, forge, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, repo, -1, SQLITE_STATIC);
-	/* A BLOB keeps the body byte for byte, NULs included; zeroblob for an empty one. */
+	/* A BLOB keeps the body byte for byte, NULs included; zeroblob for an empty one.
+	 * SQLITE_STATIC: SQLite reads the caller's buffer, no copy is made. */
 	if (payload_len)
 		sqlite3_bind_blob64(st, 5, payload, payload_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_zeroblob(st, 5, 0);
 	sqlite3_bind_int64(st, 6, now);
-	return run_once(store, st, "queueing an event");
+	return run_kept(p->store, st, "queueing an event");
+}
+
+int mc_queue_pusher_add(mc_queue_pusher *p, const char *delivery_id, const char *forge,
+			const char *event, const char *repo, const char *payload,
+			size_t payload_len, int64_t now, int *duplicate)
+{
+	int fresh = 0, rc;
+
+	if ((rc = remember_delivery(p, delivery_id, now, &fresh)) != 0)
+		return rc;
+	if (fresh && (rc = insert_event(p, delivery_id, forge, event, repo, payload,
+					payload_len, now)) != 0)
+		return rc;
+	*duplicate = !fresh;
+	return 0;
 }
 
 int mc_queue_push(mc_store *store, const char *delivery_id, const char *forge,
 		  const char *event, const char *repo, const char *payload, size_t payload_len,
 		  int64_t now, int *duplicate)
 {
-	int fresh = 0, rc;
+	mc_queue_pusher *p = NULL;
+	int dup = 0, rc;
 
 	if (duplicate)
 		*duplicate = 0;
-	if ((rc = check_push(delivery_id, forge, event, repo, payload, payload_len)) != 0)
+	if ((rc = mc_queue_check_push(delivery_id, forge, event, repo, payload, payload_len)) != 0)
 		return rc;
-	if ((rc = mc_store_begin(store)) != 0)
+	if ((rc = mc_queue_pusher_new(&p, store)) != 0)
 		return mc_error_wrap(rc, "queueing delivery %s", delivery_id);
-	if ((rc = remember_delivery(store, delivery_id, now, &fresh)) != 0)
-		goto fail;
-	if (fresh && (rc = insert_event(store, delivery_id, forge, event, repo, payload,
-					payload_len, now)) != 0)
-		goto fail;
-	if ((rc = mc_store_commit(store)) != 0)
-		goto fail;
-	if (duplicate)
-		*duplicate = !fresh;
-	return 0;
-fail:
-	mc_store_rollback(store);
+	if ((rc = mc_store_begin(store)) != 0) {
+		mc_queue_pusher_free(p);
+		return mc_error_wrap(rc, "queueing delivery %s", delivery_id);
+	}
+	if ((rc = mc_queue_pusher_add(p, delivery_id, forge, event, repo, payload, payload_len,
+				      now, &dup)) != 0 ||
+	    (rc = mc_store_commit(store)) != 0)
+		mc_store_rollback(store);
+	else if (duplicate)
+		*duplicate = dup;
+	mc_queue_pusher_free(p);
 	return rc;
 }
 
@@ -183,10 +245,14 @@ int mc_queue_claim(mc_store *store, mc_queue_event *out, const char *worker, int
 	rc = prepare(&st, store,
 		     "UPDATE q_event SET state = 'claimed', attempts = attempts + 1,"
 		     " lease_until = ?1 + ?2, worker = ?3"
-		     " WHERE seq = (SELECT seq FROM q_event"
-		     "   WHERE (state = 'queued' AND ready_at <= ?1)"
-		     "      OR (state = 'claimed' AND lease_until <= ?1)"
-		     "   ORDER BY seq LIMIT 1)"
+		     /* Each state on its own, in seq order down q_event_claim_order, so
+		      * each stops at its first ready row; the older of the two wins. */
+		     " WHERE seq = (SELECT min(seq) FROM ("
+		     "   SELECT * FROM (SELECT seq FROM q_event"
+		     "     WHERE state = 'queued' AND ready_at <= ?1 ORDER BY seq LIMIT 1)"
+		     "   UNION ALL"
+		     "   SELECT * FROM (SELECT seq FROM q_event"
+		     "     WHERE state = 'claimed' AND lease_until <= ?1 ORDER BY seq LIMIT 1)))"
 		     " RETURNING seq, delivery_id, forge, event, repo, payload, attempts,"
 		     " received_at",
 		     "preparing to claim an event");
@@ -208,7 +274,7 @@ int mc_queue_claim(mc_store *store, mc_queue_event *out, const char *worker, int
 	} else if (!out->delivery_id) {
 		rc = mc_error_set(MC_EEMPTY, "queue: no event is ready");
 	}
-	sqlite3_finalize(st);
+	mc_store_release(st);
 	return rc;
 }
 
@@ -281,7 +347,7 @@ int mc_queue_counts_get(mc_store *store, mc_queue_counts *out, int64_t now)
 		out->done = sqlite3_column_int64(st, 2);
 		out->failed = sqlite3_column_int64(st, 3);
 	}
-	sqlite3_finalize(st);
+	mc_store_release(st);
 	return rc;
 }
 

@@ -44,6 +44,23 @@ int mc_queue_push(mc_store *store, const char *delivery_id, const char *forge,
 		  const char *event, const char *repo, const char *payload, size_t payload_len,
 		  int64_t now, int *duplicate);
 
+/* The checks mc_queue_push makes before it writes: 0, or MC_EINVAL / MC_ELIMIT. */
+int mc_queue_check_push(const char *delivery_id, const char *forge, const char *event,
+			const char *repo, const char *payload, size_t payload_len);
+
+/*
+ * The statements of a push, prepared once on one store and kept, for a writer that
+ * pushes many events (queue_writer.h). mc_queue_pusher_add runs inside a
+ * transaction the caller opened and commits; it neither checks the fields (call
+ * mc_queue_check_push first) nor copies them. Free the pusher before the store.
+ */
+typedef struct mc_queue_pusher mc_queue_pusher;
+int mc_queue_pusher_new(mc_queue_pusher **out, mc_store *store);
+int mc_queue_pusher_add(mc_queue_pusher *p, const char *delivery_id, const char *forge,
+			const char *event, const char *repo, const char *payload,
+			size_t payload_len, int64_t now, int *duplicate);
+void mc_queue_pusher_free(mc_queue_pusher *p);
+
 /*
  * Claim the oldest ready event: queued, or claimed with a lease that ran out, and
  * not waiting for a retry time. The claim holds until now + lease_s. MC_EEMPTY when
