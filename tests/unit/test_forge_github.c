@@ -22,6 +22,7 @@
 
 #include "adapters/forge/forge.h"
 #include "testutil.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/secret.h"
@@ -137,9 +138,9 @@ static char *rsa_keys(char **public_pem)
 	PEM_write_bio_PrivateKey(priv, key, NULL, NULL, 0, NULL, NULL);
 	PEM_write_bio_PUBKEY(pub, key);
 	n = BIO_get_mem_data(priv, &p);
-	out = strndup(p, (size_t)n);
+	out = mc_xstrndup(p, (size_t)n);
 	n = BIO_get_mem_data(pub, &p);
-	*public_pem = strndup(p, (size_t)n);
+	*public_pem = mc_xstrndup(p, (size_t)n);
 	BIO_free(priv);
 	BIO_free(pub);
 	EVP_PKEY_free(key);

@@ -14,6 +14,7 @@
 #include "adapters/forge/jwt.h"
 #include "adapters/forge/rest.h"
 #include "testutil.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/strbuf.h"
 #include "util/time.h"
@@ -168,7 +169,7 @@ static char *make_rsa_pem(EVP_PKEY **key)
 	ck_assert_ptr_nonnull(*key);
 	ck_assert_int_eq(PEM_write_bio_PrivateKey(bio, *key, NULL, NULL, 0, NULL, NULL), 1);
 	n = BIO_get_mem_data(bio, &data);
-	pem = strndup(data, (size_t)n);
+	pem = mc_xstrndup(data, (size_t)n);
 	BIO_free(bio);
 	return pem;
 }
@@ -263,7 +264,7 @@ START_TEST(jwt_refuses_bad_keys_and_ids_without_echoing_the_key)
 	ck_assert_ptr_null(strstr(mc_error_message(), "secretstuff"));
 	PEM_write_bio_PrivateKey(bio, ec, NULL, NULL, 0, NULL, NULL);
 	n = BIO_get_mem_data(bio, &data);
-	ecpem = strndup(data, (size_t)n);
+	ecpem = mc_xstrndup(data, (size_t)n);
 	ck_assert_int_eq(mc_jwt_github_app(&jwt, "1", ecpem, 1), MC_EINVAL);
 	ck_assert_ptr_nonnull(strstr(mc_error_message(), "RSA"));
 	ck_assert_int_eq(mc_github_app_new(&app, "1", pem, 0), MC_EINVAL);

@@ -24,6 +24,7 @@
 #include "adapters/forge/forge.h"
 #include "adapters/forge/http.h"
 #include "testutil.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -967,7 +968,7 @@ static char *rsa_pem(void)
 
 	PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
 	n = BIO_get_mem_data(bio, &data);
-	pem = strndup(data, (size_t)n);
+	pem = mc_xstrndup(data, (size_t)n);
 	BIO_free(bio);
 	EVP_PKEY_free(key);
 	return pem;
