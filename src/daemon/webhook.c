@@ -22,34 +22,15 @@
 #include "model/webhook_event.h"
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 #define SHA256_LEN 32
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex digits to 32 bytes; 0 on anything else. */
 static int decode_sha256_hex(unsigned char out[SHA256_LEN], const char *hex)
 {
-	size_t i;
-	if (!hex || strlen(hex) != 2 * SHA256_LEN)
-		return 0;
-	for (i = 0; i < SHA256_LEN; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return 0;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 1;
+	return hex && strlen(hex) == 2 * SHA256_LEN && mc_hex_decode(out, hex, SHA256_LEN) == 0;
 }
 
 int mc_webhook_signature_ok(const mc_webhook *wh, const char *sig_hex, const char *body,

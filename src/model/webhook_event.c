@@ -14,6 +14,7 @@
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/hex.h"
 #include "util/json.h"
 #include "model/webhook_scan.h"
 
@@ -91,17 +92,6 @@ static int object_member(struct json_object **out, struct json_object *obj, cons
 	return 0;
 }
 
-static int is_hex_oid(const char *s)
-{
-	size_t n = strlen(s), i;
-	if (n != 40 && n != 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int need_repo(mc_webhook_event *ev)
 {
 	if (!*ev->repo)
@@ -130,7 +120,7 @@ static int parse_pull_request(mc_webhook_event *ev, struct json_object *root)
 	    (rc = object_member(&head, pr, "head", "pull_request")) != 0 ||
 	    (rc = string_member(&ev->head_sha, head, "sha", "pull_request.head", 64)) != 0)
 		return rc;
-	if (!is_hex_oid(ev->head_sha))
+	if (!mc_hex_is_oid(ev->head_sha))
 		return mc_error_set(MC_EINVAL, "webhook: pull_request.head.sha is not a commit id");
 	ev->handled = 1;
 	return 0;
@@ -182,7 +172,7 @@ static int parse_push(mc_webhook_event *ev, struct json_object *root)
 	}
 	if ((rc = need_repo(ev)) != 0)
 		return rc;
-	if (!is_hex_oid(ev->head_sha))
+	if (!mc_hex_is_oid(ev->head_sha))
 		return mc_error_set(MC_EINVAL, "webhook: push after is not a commit id");
 	ev->handled = 1;
 	return 0;

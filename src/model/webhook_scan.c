@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
+#include "util/hex.h"
 #include "util/strbuf.h"
 
 #define UNSURE MC_WEBHOOK_SCAN_UNSURE
@@ -69,18 +70,11 @@ static int expect(scanner *s, char c)
 static int hex4(const unsigned char *p, unsigned *out)
 {
 	unsigned v = 0;
-	int i;
-	for (i = 0; i < 4; i++) {
-		unsigned c = p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+	for (int i = 0; i < 4; i++) {
+		int d = mc_hex_digit(p[i]);
+		if (d < 0)
 			return UNSURE;
-		v = v << 4 | d;
+		v = v << 4 | (unsigned)d;
 	}
 	*out = v;
 	return 0;

@@ -12,6 +12,7 @@
 #include "adapters/forge/forge_driver.h"
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/hex.h"
 
 /* GitHub cuts a status description at 140 characters; stay within bytes too. */
 #define STATUS_DESCRIPTION_MAX 140
@@ -175,21 +176,9 @@ static int check_number(int64_t number)
 	return 0;
 }
 
-static int is_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return 0;
-	}
-	return 1;
-}
-
 static int check_sha(const char *sha)
 {
-	size_t n = sha ? strlen(sha) : 0;
-
-	if ((n != 40 && n != 64) || !is_hex(sha, n))
+	if (!mc_hex_is_oid(sha))
 		return mc_error_set(MC_EINVAL, "'%.80s' is not a full lowercase commit id",
 				    sha ? sha : "");
 	return 0;

@@ -24,6 +24,7 @@
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/hex.h"
 #include "util/strbuf.h"
 #include "util/time.h"
 
@@ -41,14 +42,6 @@
 
 /* ---- names and lines ---- */
 
-static int is_hex(const char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
 
 /* The object target names: a full id is taken as it is (its object need not be here, a
  * note may describe one fetched later); anything else is a revision, not peeled, so a tag
@@ -229,19 +222,14 @@ static int entry_is_note(const git_tree_entry *e, size_t off)
 {
 	const char *name = git_tree_entry_name(e);
 	return git_tree_entry_type(e) == GIT_OBJECT_BLOB && strlen(name) == HEXSZ - off &&
-	       is_hex(name, HEXSZ - off);
+	       mc_hex_is_lower(name, HEXSZ - off);
 }
 
 static int entry_is_fanout(const git_tree_entry *e, size_t off)
 {
 	const char *name = git_tree_entry_name(e);
 	return git_tree_entry_type(e) == GIT_OBJECT_TREE && off + 2 < HEXSZ && strlen(name) == 2 &&
-	       is_hex(name, 2);
-}
-
-static int hex_value(char c)
-{
-	return c <= '9' ? c - '0' : c - 'a' + 10;
+	       mc_hex_is_lower(name, 2);
 }
 
 /* Move the flat notes of this level (tree, already loaded into tb) into 2-character
@@ -258,7 +246,7 @@ static int fan_out(git_treebuilder *tb, git_repository *git, const git_tree *tre
 		int slot;
 		if (!entry_is_note(e, off))
 			continue;
-		slot = hex_value(name[0]) * 16 + hex_value(name[1]);
+		slot = mc_hex_digit(name[0]) * 16 + mc_hex_digit(name[1]);
 		if ((!dirs[slot] && git_treebuilder_new(&dirs[slot], git, NULL) != 0) ||
 		    git_treebuilder_insert(NULL, dirs[slot], name + 2, git_tree_entry_id(e),
 					   GIT_FILEMODE_BLOB) != 0 ||

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "adapters/trace/line.h"
+#include "util/hex.h"
 #include "util/utf8.h"
 
 enum key {
@@ -72,16 +73,6 @@ static inline int is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Four hex digits at p (which has at least 4 bytes), or -1. */
 static long hex4(const char *p)
@@ -89,7 +80,7 @@ static long hex4(const char *p)
 	long v = 0;
 	int i, h;
 	for (i = 0; i < 4; i++) {
-		if ((h = hex_value((unsigned char)p[i])) < 0)
+		if ((h = mc_hex_digit((unsigned char)p[i])) < 0)
 			return -1;
 		v = v * 16 + h;
 	}
