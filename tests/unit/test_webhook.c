@@ -65,7 +65,7 @@ START_TEST(pull_request_actions_are_routed_and_gitea_names_mapped)
 }
 END_TEST
 
-START_TEST(comments_only_on_pull_requests_tags_only_when_created)
+START_TEST(comments_on_prs_and_issues_issues_events_tags_only_when_created)
 {
 	mc_webhook_event ev;
 
@@ -238,7 +238,7 @@ int main(void)
 	TCase *tc = tcase_create("webhook");
 
 	tcase_add_test(tc, pull_request_actions_are_routed_and_gitea_names_mapped);
-	tcase_add_test(tc, comments_only_on_pull_requests_tags_only_when_created);
+	tcase_add_test(tc, comments_on_prs_and_issues_issues_events_tags_only_when_created);
 	tcase_add_test(tc, malformed_bodies_and_names_are_refused);
 	tcase_add_test(tc, signatures_verify_under_either_secret_only);
 	tcase_add_test(tc, metrics_render_counts_histogram_and_forge_calls);
