@@ -8,6 +8,13 @@
  * redeliver a webhook that failed. The cursor moves only after the events are
  * committed, and a minute back from the newest update seen, because forges'
  * updated_at and listing order are not exact at the edges.
+ *
+ * Issues (GitHub, Gitea; the local forge has none) are polled the same way with a
+ * cursor of their own ("<repo>!issues"): the open issues updated since it, and the
+ * issues closed since it (so a closure is seen without webhooks), each queued as a
+ * "poll_issue" event (delivery id "poll_issue:<repo>!<n>@<updated_at>": an issue
+ * not updated since it was queued is not queued again). The worker reads the issue
+ * as it is then and refreshes or closes its work item, so a late event is harmless.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -63,16 +70,19 @@ static int queue_pr(mc_store *store, const char *forge, const char *repo, const 
 	return rc;
 }
 
-/* The newest updated_at of the listing, a minute back, as the next cursor. */
-static void next_cursor(char out[MC_TIME_ISO_LEN], const mc_forge_pr *prs, size_t n,
-			const char *old)
+/* The newest of *newest and t (RFC 3339 strings of one forge compare as text). */
+static void keep_newest(const char **newest, const char *t)
 {
-	const char *newest = old;
+	if (t && (!*newest || strcmp(t, *newest) > 0))
+		*newest = t;
+}
+
+/* The newest updated_at seen (newest, at least old), a minute back, as the next cursor. */
+static void cursor_from(char out[MC_TIME_ISO_LEN], const char *newest, const char *old)
+{
 	struct tm tm = {0};
 
-	for (size_t i = 0; i < n; i++)
-		if (prs[i].updated_at && (!newest || strcmp(prs[i].updated_at, newest) > 0))
-			newest = prs[i].updated_at;
+	keep_newest(&newest, old);
 	out[0] = '\0';
 	if (!newest || !strptime(newest, "%Y-%m-%dT%H:%M:%S", &tm))
 		return;
@@ -98,7 +108,10 @@ static int poll_repo(poller *p, mc_store *store, mc_daemon_forge *df, const char
 		rc = queue_pr(store, p->opts->forge ? p->opts->forge : "local", repo, &prs[i],
 			      &queued);
 	if (rc == 0 && n > 0) {
-		next_cursor(cursor, prs, n, since);
+		const char *newest = NULL;
+		for (size_t i = 0; i < n; i++)
+			keep_newest(&newest, prs[i].updated_at);
+		cursor_from(cursor, newest, since);
 		if (cursor[0])
 			rc = mc_pr_state_set_cursor(store, repo, cursor, (int64_t)time(NULL));
 	}
@@ -106,6 +119,72 @@ static int poll_repo(poller *p, mc_store *store, mc_daemon_forge *df, const char
 	if (rc == 0 && queued)
 		mc_log(MC_LOG_INFO, "poller.queued", "repo", repo, "events", count, NULL);
 	mc_forge_pr_list_free(prs, n);
+	free(since);
+	return rc;
+}
+
+static int queue_issue(mc_store *store, const char *forge, const char *repo,
+		       const mc_forge_issue *issue, int *queued)
+{
+	struct json_object *payload = json_object_new_object();
+	char delivery[MC_QUEUE_ID_MAX + 1];
+	const char *text;
+	int duplicate = 0, rc;
+
+	mc_json_set_string(payload, "repo", repo);
+	mc_json_set_int(payload, "number", issue->number);
+	text = mc_json_dump(payload, 0);
+	snprintf(delivery, sizeof delivery, "poll_issue:%.60s!%lld@%.40s", repo,
+		 (long long)issue->number, issue->updated_at ? issue->updated_at : "");
+	rc = mc_queue_push(store, delivery, forge, MC_EVENT_POLL_ISSUE, repo, text, strlen(text),
+			   (int64_t)time(NULL), &duplicate);
+	if (rc == 0 && !duplicate)
+		(*queued)++;
+	json_object_put(payload);
+	return rc;
+}
+
+/* The issues of repo updated since its issue cursor: the open ones, and (once there is
+ * a cursor) the closed ones, queued; then the cursor moves. */
+static int poll_issues(poller *p, mc_store *store, mc_daemon_forge *df, const char *repo)
+{
+	mc_forge_issue *open_list = NULL, *closed_list = NULL;
+	size_t nopen = 0, nclosed = 0;
+	char key[MC_QUEUE_ID_MAX + 16], *since = NULL, cursor[MC_TIME_ISO_LEN], count[16];
+	const char *forge = p->opts->forge ? p->opts->forge : "local", *newest = NULL;
+	int rc, queued = 0;
+
+	if (mc_forge_get_kind(df->forge) == MC_FORGE_LOCAL)
+		return 0;   /* the local forge has no issues */
+	snprintf(key, sizeof key, "%s!issues", repo);
+	rc = mc_pr_state_get_cursor(store, &since, key);
+	if (rc == MC_ENOTFOUND)
+		mc_error_clear();
+	else if (rc != 0)
+		return rc;
+	rc = mc_forge_list_open_issues(df->forge, repo, since, &open_list, &nopen, NULL);
+	/* Before the first cursor nothing was stored, so nothing closed needs closing. */
+	if (rc == 0 && since)
+		rc = mc_forge_list_closed_issues(df->forge, repo, since, &closed_list, &nclosed,
+						 NULL);
+	for (size_t i = 0; rc == 0 && i < nopen; i++) {
+		keep_newest(&newest, open_list[i].updated_at);
+		rc = queue_issue(store, forge, repo, &open_list[i], &queued);
+	}
+	for (size_t i = 0; rc == 0 && i < nclosed; i++) {
+		keep_newest(&newest, closed_list[i].updated_at);
+		rc = queue_issue(store, forge, repo, &closed_list[i], &queued);
+	}
+	if (rc == 0 && newest) {
+		cursor_from(cursor, newest, since);
+		if (cursor[0])
+			rc = mc_pr_state_set_cursor(store, key, cursor, (int64_t)time(NULL));
+	}
+	snprintf(count, sizeof count, "%d", queued);
+	if (rc == 0 && queued)
+		mc_log(MC_LOG_INFO, "poller.queued_issues", "repo", repo, "events", count, NULL);
+	mc_forge_issue_list_free(open_list, nopen);
+	mc_forge_issue_list_free(closed_list, nclosed);
 	free(since);
 	return rc;
 }
@@ -137,9 +216,14 @@ static void *poller_main(void *arg)
 	}
 	while (!atomic_load(&p->stopping)) {
 		for (size_t i = 0; i < p->opts->nrepos && !atomic_load(&p->stopping); i++)
+		{
 			if (poll_repo(p, store, &df, p->opts->repos[i]) != 0)
 				mc_log(MC_LOG_WARN, "poller.failed", "repo", p->opts->repos[i],
 				       "error", mc_error_message(), NULL);
+			if (poll_issues(p, store, &df, p->opts->repos[i]) != 0)
+				mc_log(MC_LOG_WARN, "poller.issues_failed", "repo",
+				       p->opts->repos[i], "error", mc_error_message(), NULL);
+		}
 		wait_interval(p);
 	}
 	mc_daemon_forge_close(&df);

@@ -159,8 +159,7 @@ static void score_costs(mc_score *out, const mc_config *cfg, const mc_signals *s
 		      &in);
 }
 
-void mc_score_compute(mc_score *out, const mc_config *cfg, const mc_signals *signals,
-		      const mc_change_features *features, const mc_risk_model *model)
+void mc_score_compute_value(mc_score *out, const mc_config *cfg, const mc_signals *signals)
 {
 	int i;
 	memset(out, 0, sizeof *out);
@@ -175,6 +174,12 @@ void mc_score_compute(mc_score *out, const mc_config *cfg, const mc_signals *sig
 		out->cost_usd += out->cost[i].usd;
 	out->expected_value_usd = out->value_usd - out->cost_usd;
 	out->approvals = count_distinct(signals, MC_SIG_APPROVAL, NULL);
+}
+
+void mc_score_compute(mc_score *out, const mc_config *cfg, const mc_signals *signals,
+		      const mc_change_features *features, const mc_risk_model *model)
+{
+	mc_score_compute_value(out, cfg, signals);
 	out->risk = mc_risk_predict(model, features, out->contributions);
 	out->risk_model_source = model->source;
 }

@@ -44,6 +44,9 @@ typedef struct mc_score {
 /* Compute the score; never fails for valid inputs (signals are already validated). */
 void mc_score_compute(mc_score *out, const mc_config *cfg, const mc_signals *signals,
 		      const mc_change_features *features, const mc_risk_model *model);
+/* The value components and costs alone, risk left 0 with no contributions: for work
+ * items without a diff to predict from (a forge's issues, model/issue_item.h). */
+void mc_score_compute_value(mc_score *out, const mc_config *cfg, const mc_signals *signals);
 void mc_score_free(mc_score *s);
 
 #endif

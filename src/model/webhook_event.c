@@ -22,8 +22,14 @@
 static const char *const pr_actions[] = { "opened", "synchronize", "reopened", "edited",
 					  "labeled", "closed" };
 
+/* The issues actions that change what an issue's work item is (or whether it is open). */
+static const char *const issue_actions[] = { "opened", "edited", "labeled", "unlabeled",
+					     "closed", "reopened" };
+
 static const char *normalize_action(const char *action)
 {
+	if (strcmp(action, "label_cleared") == 0)
+		return "unlabeled";
 	if (strcmp(action, "synchronized") == 0)
 		return "synchronize";
 	if (strcmp(action, "label_updated") == 0)
@@ -138,11 +144,9 @@ static int parse_issue_comment(mc_webhook_event *ev, struct json_object *root)
 	if ((rc = need_repo(ev)) != 0 || (rc = object_member(&issue, root, "issue", "")) != 0)
 		return rc;
 	/* GitHub marks a pull request's issue with a pull_request object; Gitea also sends
-	 * is_pull at the top level. */
-	if (!member(issue, "pull_request") && !json_object_get_boolean(member(root, "is_pull"))) {
-		ignore(ev, "comment on an issue, not a pull request");
-		return 0;
-	}
+	 * is_pull at the top level. Anything else is a comment on an issue. */
+	ev->on_issue = !member(issue, "pull_request") &&
+		       !json_object_get_boolean(member(root, "is_pull"));
 	if ((rc = id_member(&ev->number, issue, "number", "issue")) != 0 ||
 	    (rc = object_member(&comment, root, "comment", "")) != 0 ||
 	    (rc = id_member(&ev->comment_id, comment, "id", "comment")) != 0 ||
@@ -152,6 +156,28 @@ static int parse_issue_comment(mc_webhook_event *ev, struct json_object *root)
 		return rc;
 	if (!*ev->comment_author)
 		return mc_error_set(MC_EINVAL, "webhook: comment.user.login is missing");
+	ev->handled = 1;
+	return 0;
+}
+
+static int parse_issues(mc_webhook_event *ev, struct json_object *root)
+{
+	struct json_object *issue;
+	int rc;
+
+	if (!listed(ev->action, issue_actions, sizeof issue_actions / sizeof issue_actions[0])) {
+		ignore(ev, "issues action not handled");
+		return 0;
+	}
+	if ((rc = need_repo(ev)) != 0 || (rc = object_member(&issue, root, "issue", "")) != 0 ||
+	    (rc = id_member(&ev->number, issue, "number", "issue")) != 0)
+		return rc;
+	/* Gitea sends a pull request's label changes as issues events too. */
+	if (member(issue, "pull_request") || json_object_get_boolean(member(root, "is_pull"))) {
+		ignore(ev, "issues event about a pull request");
+		return 0;
+	}
+	ev->on_issue = 1;
 	ev->handled = 1;
 	return 0;
 }
@@ -188,6 +214,8 @@ static enum mc_webhook_kind kind_of(const char *event)
 		return MC_WEBHOOK_ISSUE_COMMENT;
 	if (strcmp(event, "push") == 0)
 		return MC_WEBHOOK_PUSH;
+	if (strcmp(event, "issues") == 0)
+		return MC_WEBHOOK_ISSUES;
 	return MC_WEBHOOK_OTHER;
 }
 
@@ -215,6 +243,8 @@ static int parse_fields(mc_webhook_event *ev, struct json_object *root)
 		return parse_issue_comment(ev, root);
 	case MC_WEBHOOK_PUSH:
 		return parse_push(ev, root);
+	case MC_WEBHOOK_ISSUES:
+		return parse_issues(ev, root);
 	case MC_WEBHOOK_OTHER:
 		break;
 	}

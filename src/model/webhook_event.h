@@ -8,7 +8,9 @@
  * sends it), so every field is type-checked and length-limited.
  *
  * Handled: pull_request opened, synchronize, reopened, edited, labeled, closed;
- * issue_comment created or edited on a pull request; push of a tag (not its
+ * issues opened, edited, labeled, unlabeled, closed, reopened (Gitea's
+ * "label_updated" / "label_cleared" mapped); issue_comment created or edited on a
+ * pull request or an issue (on_issue tells which); push of a tag (not its
  * deletion); ping. Everything else is acknowledged and ignored, with a reason.
  */
 #ifndef MC_MODEL_WEBHOOK_EVENT_H
@@ -25,6 +27,7 @@ enum mc_webhook_kind {
 	MC_WEBHOOK_PULL_REQUEST,
 	MC_WEBHOOK_ISSUE_COMMENT,
 	MC_WEBHOOK_PUSH,
+	MC_WEBHOOK_ISSUES,
 };
 
 typedef struct mc_webhook_event {
@@ -32,7 +35,8 @@ typedef struct mc_webhook_event {
 	char *event;          /* the event name as given */
 	char *action;         /* normalized action, "" when the event has none */
 	char *repo;           /* repository.full_name, "" when absent (an org-level ping) */
-	long long number;     /* pull request number, 0 when none */
+	long long number;     /* pull request or issue number, 0 when none */
+	int on_issue;         /* issues, or issue_comment on an issue: number is an issue */
 	char *head_sha;       /* pull_request.head.sha, or push "after"; "" when none */
 	char *ref;            /* push ref ("refs/tags/v1"), "" otherwise */
 	long long comment_id; /* issue_comment: comment.id */

@@ -11,6 +11,7 @@
 #include "model/webhook_event.h"
 #include "pipeline/config_at.h"
 #include "pipeline/evidence.h"
+#include "pipeline/issue.h"
 #include "pipeline/pr.h"
 #include "pipeline/slash.h"
 #include "util/alloc.h"
@@ -70,9 +71,37 @@ static int comment(mc_event_outcome *out, const mc_event_context *ctx,
 	req.auditors = ctx->auditors;
 	req.nauditors = ctx->nauditors;
 	req.bot_login = ctx->bot_login;
+	req.on_issue = ev->on_issue;
 	rc = mc_slash_handle(&outcome, &req);
 	out->what = "commands";
 	return rc;
+}
+
+/* An issue's work item from the issue as the forge has it now (an old event for an
+ * issue edited since writes the current item). */
+static int issue(mc_event_outcome *out, const mc_event_context *ctx, const char *repo,
+		 int64_t number)
+{
+	mc_issue_options opt = { 0 };
+	mc_issue_result result;
+	int rc;
+
+	opt.forge = ctx->forge;
+	opt.repo = repo;
+	opt.number = number;
+	opt.mirror_dir = ctx->mirror_dir;
+	opt.now = ctx->now;
+	rc = mc_issue_refresh(&result, &opt);
+	if (rc == MC_ENOTFOUND)
+		rc = mc_error_recode(MC_EINVAL); /* no such issue here: retrying will not help */
+	if (rc != 0)
+		return rc;
+	out->what = result.closed ? "issue_closed" : "issue";
+	mc_log(MC_LOG_INFO, "event.issue", "item", result.item_id, "state",
+	       result.closed ? "closed" : "open", "config", result.config_source ? result.config_source
+										: "", NULL);
+	mc_issue_result_free(&result);
+	return 0;
 }
 
 /* A pushed tag: a SLSA provenance record about the tagged commit, naming the tag and
@@ -165,11 +194,12 @@ void mc_event_subject(char *out, size_t size, const mc_queue_event *qev)
 	mc_webhook_event ev;
 
 	out[0] = '\0';
-	if (strcmp(qev->event, MC_EVENT_POLL) == 0) {
+	if (strcmp(qev->event, MC_EVENT_POLL) == 0 || strcmp(qev->event, MC_EVENT_POLL_ISSUE) == 0) {
+		int issue = strcmp(qev->event, MC_EVENT_POLL_ISSUE) == 0;
 		if (mc_json_parse(&doc, qev->payload, qev->payload_len, qev->payload_len,
 				  "poll event") == 0)
-			snprintf(out, size, "%s#%lld", mc_json_get_string(doc, "repo", ""),
-				 mc_json_get_int(doc, "number", 0));
+			snprintf(out, size, "%s%c%lld", mc_json_get_string(doc, "repo", ""),
+				 issue ? '!' : '#', mc_json_get_int(doc, "number", 0));
 		json_object_put(doc);
 		mc_error_clear();
 		return;
@@ -180,8 +210,30 @@ void mc_event_subject(char *out, size_t size, const mc_queue_event *qev)
 		return;
 	}
 	if (ev.handled && ev.number > 0)
-		snprintf(out, size, "%s#%lld", ev.repo, ev.number);
+		snprintf(out, size, "%s%c%lld", ev.repo, ev.on_issue ? '!' : '#', ev.number);
 	mc_webhook_event_clear(&ev);
+}
+
+static int poll_issue_event(mc_event_outcome *out, const mc_event_context *ctx,
+			    const mc_queue_event *ev)
+{
+	struct json_object *doc = NULL;
+	const char *repo;
+	int64_t number;
+	int rc;
+
+	if ((rc = mc_json_parse(&doc, ev->payload, ev->payload_len, ev->payload_len,
+				"poll_issue event")) != 0)
+		return mc_error_recode(MC_EINVAL);
+	repo = mc_json_get_string(doc, "repo", "");
+	number = mc_json_get_int(doc, "number", 0);
+	out->number = number;
+	if (!*repo || number <= 0)
+		rc = mc_error_set(MC_EINVAL, "poll_issue event without a repository and a number");
+	else
+		rc = issue(out, ctx, repo, number);
+	json_object_put(doc);
+	return rc;
 }
 
 int mc_event_process(mc_event_outcome *out, const mc_event_context *ctx,
@@ -194,6 +246,8 @@ int mc_event_process(mc_event_outcome *out, const mc_event_context *ctx,
 	out->what = "ignored";
 	if (strcmp(qev->event, MC_EVENT_POLL) == 0)
 		return poll_event(out, ctx, qev);
+	if (strcmp(qev->event, MC_EVENT_POLL_ISSUE) == 0)
+		return poll_issue_event(out, ctx, qev);
 	if ((rc = mc_webhook_event_parse(&ev, qev->event, qev->payload, qev->payload_len,
 					 qev->payload_len)) != 0)
 		return mc_error_recode(MC_EINVAL);
@@ -202,6 +256,8 @@ int mc_event_process(mc_event_outcome *out, const mc_event_context *ctx,
 		rc = 0;
 	} else if (ev.kind == MC_WEBHOOK_PULL_REQUEST) {
 		rc = review(out, ctx, ev.repo, ev.number);
+	} else if (ev.kind == MC_WEBHOOK_ISSUES) {
+		rc = issue(out, ctx, ev.repo, ev.number);
 	} else if (ev.kind == MC_WEBHOOK_ISSUE_COMMENT) {
 		rc = comment(out, ctx, &ev);
 	} else if (ev.kind == MC_WEBHOOK_PUSH) {

@@ -1,7 +1,8 @@
 /*
  * One queued event through the pipeline, whatever brought it (a webhook delivery
- * or the poller): a pull_request event reviews and publishes the PR, an
- * issue_comment carries out its slash-commands, a pushed tag is recorded as a
+ * or the poller): a pull_request event reviews and publishes the PR, an issues
+ * event (or the poller's poll_issue) refreshes the issue's work item in the
+ * portfolio, an issue_comment carries out its slash-commands (on a PR or an issue), a pushed tag is recorded as a
  * signed release record, a ping does nothing. The daemon's workers call this for
  * every event they claim; it is written to be run again on the same event (at
  * least once delivery) without doubling any effect.
@@ -19,6 +20,9 @@
 
 /* The event name the poller queues: {"repo": "...", "number": n, "head_sha": "..."}. */
 #define MC_EVENT_POLL "poll"
+/* The poller's event for an issue listed open or closed: {"repo": "...", "number": n};
+ * the issue's work item is refreshed from the forge's current state (pipeline/issue.h). */
+#define MC_EVENT_POLL_ISSUE "poll_issue"
 
 typedef struct mc_event_context {
 	mc_forge *forge;
@@ -32,12 +36,14 @@ typedef struct mc_event_context {
 } mc_event_context;
 
 typedef struct mc_event_outcome {
-	const char *what;     /* "reviewed", "skipped", "commands", "release", "ignored" (static) */
-	int64_t number;       /* the pull request, 0 when none */
+	const char *what;     /* "reviewed", "skipped", "issue", "issue_closed", "commands",
+			       * "release", "ignored" (static) */
+	int64_t number;       /* the pull request or issue, 0 when none */
 } mc_event_outcome;
 
 /* What the event is about, "<repo>#<number>" for a pull request's events (pull_request,
- * issue_comment, poll), "" for the rest: the worker pool never processes two events
+ * issue_comment, poll), "<repo>!<number>" for an issue's (issues, a comment on an
+ * issue, poll_issue), "" for the rest: the worker pool never processes two events
  * of one subject at once (two workers creating the same sticky comment, or applying
  * two commands on stale state, would race). Never fails: an unreadable payload has
  * no subject. */

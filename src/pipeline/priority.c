@@ -87,6 +87,13 @@ static int record(mc_priority_result *out, mc_repo *repo, const mc_portfolio_ite
 	mc_config cfg;
 	int rc;
 
+	/* An item without a commit (a forge issue in a mirror that has fetched no base yet)
+	 * has nothing to attach a record to: the override is kept in the portfolio only. */
+	if (!item->head[0]) {
+		out->note = mc_xstrdup("not recorded as evidence: the work item has no commit "
+				       "to attach the record to");
+		return 0;
+	}
 	if ((rc = mc_config_at(&cfg, &origin, repo, config_rev ? config_rev : "HEAD")) != 0)
 		return rc;
 	rc = mc_evidence_record_as_configured(&out->note, &out->recorded, repo, &cfg, MC_EV_OVERRIDE,

@@ -11,6 +11,7 @@
 #include "model/slash.h"
 #include "pipeline/config_at.h"
 #include "pipeline/evidence.h"
+#include "pipeline/issue.h"
 #include "pipeline/negotiate.h"
 #include "pipeline/priority.h"
 #include "util/alloc.h"
@@ -356,10 +357,107 @@ static int offer(run *r, const mc_slash_command *cmd)
 	return rc;
 }
 
+/* The issue's work item, refreshed from the forge now: it exists for the override and
+ * *res gives the commit its config was read at. Returns 1 (refused) when the issue is
+ * closed or is a pull request. */
+static int refresh_issue(run *r, const mc_slash_command *cmd, mc_issue_result *res)
+{
+	const mc_slash_request *req = r->req;
+	mc_issue_options io = { 0 };
+	int rc;
+
+	io.forge = req->pr.forge;
+	io.repo = req->pr.repo;
+	io.number = req->pr.number;
+	io.mirror_dir = req->pr.mirror_dir;
+	io.now = r->now;
+	rc = mc_issue_refresh(res, &io);
+	if (rc == MC_EINVAL) {
+		refuse(r, cmd, mc_error_message());
+		return 1;
+	}
+	if (rc == 0 && res->closed && cmd->kind != MC_SLASH_RECOMPUTE) {
+		refuse(r, cmd, "this issue is closed, so its work item is out of the portfolio");
+		mc_issue_result_free(res);
+		return 1;
+	}
+	return rc;
+}
+
+/* An override of an issue's work item, through the CLI's own function. */
+static int priority_issue(run *r, const mc_slash_command *cmd)
+{
+	mc_priority_change change = { 0 };
+	mc_priority_result result;
+	mc_issue_result res;
+	char *by;
+	int rc = refresh_issue(r, cmd, &res);
+
+	if (rc != 0)
+		return rc;
+	by = who(r->req);
+	change.repo_path = res.mirror;
+	change.id = res.item_id;
+	change.action = priority_action(cmd->kind);
+	change.value = cmd->value;
+	change.reason = cmd->reason;
+	change.who = by;
+	change.config_rev = res.config_rev[0] ? res.config_rev : NULL;
+	rc = mc_priority_override(&result, &change);
+	if (rc == 0) {
+		mc_log(MC_LOG_INFO, "slash.priority", "repo", r->req->pr.repo, "item", res.item_id,
+		       "who", by, NULL);
+		mc_priority_result_free(&result);
+	} else if (rc == MC_EINVAL) {
+		refuse(r, cmd, mc_error_message());
+		rc = 1;
+	}
+	mc_issue_result_free(&res);
+	free(by);
+	return rc;
+}
+
+/* A command on an issue: 0 done, 1 refused, < 0 an error. */
+static int carry_out_on_issue(run *r, const mc_slash_command *cmd)
+{
+	mc_issue_result res;
+	int allowed = 0, rc;
+
+	switch (cmd->kind) {
+	case MC_SLASH_INVALID:
+		refuse(r, cmd, cmd->error);
+		return 1;
+	case MC_SLASH_PRIORITY_RAISE:
+	case MC_SLASH_PRIORITY_DROP:
+	case MC_SLASH_PRIORITY_SET:
+		if ((rc = can_write(r, &allowed)) != 0)
+			return rc;
+		if (!allowed) {
+			refuse(r, cmd, "changing the priority needs write access to the repository");
+			return 1;
+		}
+		return priority_issue(r, cmd);
+	case MC_SLASH_RECOMPUTE:
+		if ((rc = refresh_issue(r, cmd, &res)) == 0)
+			mc_issue_result_free(&res);
+		return rc;
+	case MC_SLASH_HELP:
+		mc_strbuf_printf(&r->reply, "\n%s\n", mc_slash_help());
+		return 0;
+	default:
+		refuse(r, cmd, "this command works on pull requests only; on an issue, priority "
+			       "raise, drop and set, recompute and help work");
+		return 1;
+	}
+}
+
 /* Carry out one command: 0 done, 1 refused (answered in the reply), < 0 an error. */
 static int carry_out(run *r, const mc_slash_command *cmd, const char *digest)
 {
 	int allowed = 0, rc;
+
+	if (r->req->on_issue)
+		return carry_out_on_issue(r, cmd);
 
 	switch (cmd->kind) {
 	case MC_SLASH_INVALID:

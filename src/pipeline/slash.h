@@ -7,6 +7,12 @@
  * function the CLI uses (pipeline/priority.c); holds are stored in the daemon's
  * state and recorded as signed evidence. When anything changed, the card is
  * reviewed and published again, so it shows the change.
+ *
+ * On an issue (on_issue) there is no card, diff or head: priority raise, drop and
+ * set override the issue's work item ("owner/name!N", pipeline/issue.h) with the same
+ * permission rule as on a PR (write access), recompute refreshes the item, help
+ * answers; hold, unhold, explain, canary and offer are refused with a reply saying
+ * they work on pull requests only.
  */
 #ifndef MC_PIPELINE_SLASH_H
 #define MC_PIPELINE_SLASH_H
@@ -31,6 +37,7 @@ typedef struct mc_slash_request {
 	const char *const *auditors;  /* logins allowed to hold and unhold */
 	size_t nauditors;
 	const char *bot_login;        /* the bot's own login: its comments are never commands */
+	int on_issue;                 /* pr.number is an issue, not a pull request */
 } mc_slash_request;
 
 typedef struct mc_slash_outcome {

@@ -70,12 +70,14 @@ queued_in_db() { sqlite3 "$state/maestro.db" "SELECT count(*) FROM q_event"; }
 
 # --- every documented example -------------------------------------------------------
 # What the bot must handle, decided here from the payload independently of maestro's
-# parser: pull_request opened|synchronize|reopened|edited|labeled|closed, issue_comment
-# created|edited on a pull request, push of a tag that is not a deletion, ping.
+# parser: pull_request opened|synchronize|reopened|edited|labeled|closed, issues
+# opened|edited|labeled|unlabeled|closed|reopened, issue_comment created|edited (on a
+# pull request or an issue), push of a tag that is not a deletion, ping.
 jq -r '.[] | .name as $e | .examples[] | [$e, (
 	if $e == "ping" then "queued"
 	elif $e == "pull_request" and (.action | IN("opened","synchronize","reopened","edited","labeled","closed")) then "queued"
-	elif $e == "issue_comment" and (.action | IN("created","edited")) and (.issue.pull_request != null) then "queued"
+	elif $e == "issues" and (.action | IN("opened","edited","labeled","unlabeled","closed","reopened")) and (.issue.pull_request == null) then "queued"
+	elif $e == "issue_comment" and (.action | IN("created","edited")) then "queued"
 	elif $e == "push" and (.ref | startswith("refs/tags/")) and (.deleted | not) then "queued"
 	else "ignored" end), tojson] | join("\t")' "$examples" >"$scratch/examples.tsv"
 total=0 want_queued=0 bad=0

@@ -33,6 +33,21 @@ function explainErrors(errors) {
     .join('; ');
 }
 
+// OpenAPI 3.0 allows `nullable` only beside `type`, which ajv enforces; GitHub's
+// description has a few typeless nullable schemas (anyOf of several types, e.g.
+// issue-field-value.value, inside every issue). They are rewritten in place to what
+// they mean: one more alternative, null.
+function fixTypelessNullable(node, seen = new Set()) {
+  if (!node || typeof node !== 'object' || seen.has(node)) return;
+  seen.add(node);
+  if (node.nullable === true && node.type === undefined && (node.anyOf || node.oneOf)) {
+    const key = node.anyOf ? 'anyOf' : 'oneOf';
+    node[key] = [...node[key], { type: 'null' }];
+    delete node.nullable;
+  }
+  for (const v of Object.values(node)) fixTypelessNullable(v, seen);
+}
+
 class Description {
   // doc: the OpenAPI document; id: a name for it; basePath: where its paths are served.
   constructor(doc, id, basePath = '') {
@@ -41,6 +56,7 @@ class Description {
     this.basePath = basePath;
     this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormats(this.ajv);
+    fixTypelessNullable(doc);
     this.ajv.addSchema(doc, id);
     this.compiled = new Map();
     this.routes = [];

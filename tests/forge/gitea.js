@@ -51,6 +51,11 @@ const schemas = {
     merged_at: nullable(time), merge_commit_sha: nullable(str), merged_by: nullable(ref('User')),
     allow_maintainer_edit: bool, base: ref('PRBranchInfo'), head: ref('PRBranchInfo'), merge_base: str,
     due_date: nullable(time), created_at: time, updated_at: time, closed_at: nullable(time), draft: bool }),
+  Issue: obj({ id: int, url: str, html_url: str, number: int, user: ref('User'), original_author: str,
+    original_author_id: int, title: str, body: str, ref: str, labels: arr(ref('Label')), milestone: nullable({ type: 'object' }),
+    assignee: nullable(ref('User')), assignees: nullable(arr(ref('User'))), state: { type: 'string', enum: ['open', 'closed'] },
+    is_locked: bool, comments: int, created_at: time, updated_at: time, closed_at: nullable(time), due_date: nullable(time),
+    pull_request: nullable({ type: 'object' }), repository: { type: 'object' } }),
   Comment: obj({ id: int, html_url: str, pull_request_url: str, issue_url: str, user: ref('User'),
     original_author: str, original_author_id: int, body: str, assets: arr({ type: 'object' }),
     created_at: time, updated_at: time }),
@@ -74,6 +79,13 @@ const description = {
       param('milestone', 'query', int), param('labels', 'query', arr(int)), param('poster', 'query', str), ...paging],
     ok(200, arr(ref('PullRequest')))) },
     [`${R}/pulls/{index}`]: { get: op('repoGetPullRequest', [...repoParams, param('index', 'path', int)], ok(200, ref('PullRequest'))) },
+    [`${R}/issues`]: { get: op('issueListIssues', [...repoParams,
+      param('state', 'query', { type: 'string', enum: ['closed', 'open', 'all'] }), param('labels', 'query', str),
+      param('q', 'query', str), param('type', 'query', { type: 'string', enum: ['issues', 'pulls'] }),
+      param('milestones', 'query', str), param('since', 'query', time), param('before', 'query', time),
+      param('created_by', 'query', str), param('assigned_by', 'query', str), param('mentioned_by', 'query', str), ...paging],
+    ok(200, arr(ref('Issue')))) },
+    [`${R}/issues/{index}`]: { get: op('issueGetIssue', [...repoParams, param('index', 'path', int)], ok(200, ref('Issue'))) },
     [`${R}/issues/{index}/comments`]: {
       get: op('issueGetComments', [...repoParams, param('index', 'path', int), param('since', 'query', time),
         param('before', 'query', time)], ok(200, arr(ref('Comment')))),
@@ -160,7 +172,19 @@ function status(s, base) {
     creator: user(s.creator, base), created_at: s.createdAt, updated_at: s.updatedAt };
 }
 
+function issue(i, repo, state, base, isPull) {
+  const host = base.replace(/\/api\/v1$/, '');
+  const html = `${host}/${repo.fullName}/${isPull ? 'pulls' : 'issues'}/${i.number}`;
+  return { id: i.id, url: `${base}/repos/${repo.fullName}/issues/${i.number}`, html_url: html, number: i.number,
+    user: user(i.user, base), original_author: '', original_author_id: 0, title: i.title, body: i.body || '', ref: '',
+    labels: i.labels.map((l) => label(l, repo, base)), milestone: null, assignee: null, assignees: null, state: i.state,
+    is_locked: false, comments: state.commentsOf(repo, i.number).length, created_at: i.createdAt, updated_at: i.updatedAt,
+    closed_at: i.closedAt, due_date: null, pull_request: isPull ? { merged: !!i.merged, merged_at: i.mergedAt, html_url: html } : null,
+    repository: { id: repo.id, name: repo.name, owner: repo.owner.login, full_name: repo.fullName } };
+}
+
 const notFound = () => new HttpError(404, 'The target couldn\'t be found.');
+const threadOf = (ctx, n) => { const t = ctx.state.thread(ctx.repo, n); if (!t) throw notFound(); return t; };
 const pullOf = (ctx, n) => { const p = ctx.repo.pulls.get(n); if (!p) throw notFound(); return p; };
 const commentOf = (ctx) => { const c = ctx.state.comments.get(ctx.params.id); if (!c || c.repo !== ctx.repo) throw notFound(); return c; };
 
@@ -179,14 +203,32 @@ const handlers = {
     return { status: 200, body: ctx.paginate(list).map((p) => pull(p, ctx.repo, ctx.state, ctx.base)) };
   },
   repoGetPullRequest(ctx) { return { status: 200, body: pull(pullOf(ctx, ctx.params.index), ctx.repo, ctx.state, ctx.base) }; },
+  issueListIssues(ctx) {
+    const q = ctx.query;
+    const state = q.state || 'open';
+    let list = [];
+    if (q.type !== 'pulls') list.push(...[...ctx.repo.issues.values()].map((i) => [i, false]));
+    if (q.type !== 'issues') list.push(...[...ctx.repo.pulls.values()].map((p) => [p, true]));
+    list = list.filter(([x]) => (state === 'all' || x.state === state) && (!q.since || x.updatedAt >= q.since)
+      && (!q.before || x.updatedAt < q.before));
+    // Gitea lists the newest first.
+    list.sort(([a], [b]) => b.createdAt.localeCompare(a.createdAt) || b.number - a.number);
+    return { status: 200, body: ctx.paginate(list).map(([x, isPull]) => issue(x, ctx.repo, ctx.state, ctx.base, isPull)) };
+  },
+  issueGetIssue(ctx) {
+    const n = ctx.params.index;
+    const i = ctx.repo.issues.get(n);
+    if (i) return { status: 200, body: issue(i, ctx.repo, ctx.state, ctx.base, false) };
+    return { status: 200, body: issue(pullOf(ctx, n), ctx.repo, ctx.state, ctx.base, true) };
+  },
   issueGetComments(ctx) {
-    pullOf(ctx, ctx.params.index);
+    threadOf(ctx, ctx.params.index);
     const list = ctx.state.commentsOf(ctx.repo, ctx.params.index)
       .filter((c) => (!ctx.query.since || c.updatedAt >= ctx.query.since) && (!ctx.query.before || c.updatedAt < ctx.query.before));
     return { status: 200, body: list.map((c) => comment(c, ctx.base)) };
   },
   issueCreateComment(ctx) {
-    pullOf(ctx, ctx.params.index);
+    threadOf(ctx, ctx.params.index);
     return { status: 201, body: comment(ctx.state.addComment(ctx.repo, ctx.params.index, ctx.login, ctx.body.body), ctx.base) };
   },
   issueGetComment(ctx) { return { status: 200, body: comment(commentOf(ctx), ctx.base) }; },
@@ -195,7 +237,7 @@ const handlers = {
     if (c.user.login !== ctx.login) throw new HttpError(403, 'user should be the poster of the comment');
     c.body = ctx.body.body;
     c.updatedAt = isoNow();
-    ctx.state.touch(ctx.repo.pulls.get(c.issue));
+    ctx.state.touch(ctx.state.thread(ctx.repo, c.issue));
     return { status: 200, body: comment(c, ctx.base) };
   },
   issueDeleteComment(ctx) { ctx.state.comments.delete(commentOf(ctx).id); return { status: 204 }; },

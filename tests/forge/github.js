@@ -152,6 +152,39 @@ function permission(login, perm, base, state) {
       push: ['admin', 'maintain', 'write'].includes(perm), triage: perm !== 'read', pull: true } } };
 }
 
+// An issue in GitHub's issue shape; a pull request listed among issues carries a
+// pull_request object (that is how clients tell them apart).
+function issue(i, repo, state, base, pull) {
+  const api = `${base}/repos/${repo.fullName}`;
+  const out = { id: i.id, node_id: nodeId(pull ? 'PullRequest' : 'Issue', i.id), url: `${api}/issues/${i.number}`,
+    repository_url: api, labels_url: `${api}/issues/${i.number}/labels{/name}`,
+    comments_url: `${api}/issues/${i.number}/comments`, events_url: `${api}/issues/${i.number}/events`,
+    html_url: `${base}/${repo.fullName}/${pull ? 'pull' : 'issues'}/${i.number}`, number: i.number,
+    state: i.state, title: i.title, body: i.body,
+    user: user(i.user, base), labels: i.labels.map((l) => label(l, repo, base)), assignee: null, assignees: [],
+    milestone: null, locked: false, active_lock_reason: null, comments: state.commentsOf(repo, i.number).length,
+    closed_at: i.closedAt, created_at: i.createdAt, updated_at: i.updatedAt,
+    author_association: state.association(repo, i.user.login) };
+  // state_reason is optional; its enum has no null, so an open issue leaves it out.
+  if (i.state === 'closed') out.state_reason = 'completed';
+  if (pull) {
+    out.pull_request = { url: `${api}/pulls/${i.number}`, html_url: out.html_url, diff_url: `${out.html_url}.diff`,
+      patch_url: `${out.html_url}.patch`, merged_at: i.mergedAt };
+  }
+  return out;
+}
+
+// The issues endpoint's view of a repository: its issues and its pull requests.
+function issueList(repo) {
+  return [...[...repo.issues.values()].map((i) => [i, false]), ...[...repo.pulls.values()].map((p) => [p, true])];
+}
+
+function threadOf(ctx, number) {
+  const t = ctx.state.thread(ctx.repo, number);
+  if (!t) throw notFound();
+  return t;
+}
+
 function pullOf(ctx, number) {
   const p = ctx.repo.pulls.get(number);
   if (!p) throw notFound();
@@ -189,14 +222,36 @@ const handlers = {
   'pulls/get'(ctx) {
     return { status: 200, body: pullFull(pullOf(ctx, ctx.params.pull_number), ctx.repo, ctx.state, ctx.base) };
   },
+  'issues/list-for-repo'(ctx) {
+    const q = ctx.query;
+    const state = q.state || 'open';
+    const sort = q.sort || 'created';
+    const dir = q.direction || 'desc';
+    const key = { created: (x) => x.createdAt, updated: (x) => x.updatedAt, comments: (x) => x.number }[sort];
+    let list = issueList(ctx.repo).filter(([x]) => state === 'all' || x.state === state);
+    if (q.since) list = list.filter(([x]) => x.updatedAt >= q.since);
+    if (q.labels) {
+      const want = q.labels.split(',');
+      list = list.filter(([x]) => want.every((n) => x.labels.some((l) => l.name === n)));
+    }
+    if (q.creator) list = list.filter(([x]) => x.user.login === q.creator);
+    list.sort(([a], [b]) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.number - b.number) * (dir === 'asc' ? 1 : -1));
+    return { status: 200, body: ctx.paginate(list).map(([x, pull]) => issue(x, ctx.repo, ctx.state, ctx.base, pull)) };
+  },
+  'issues/get'(ctx) {
+    const n = ctx.params.issue_number;
+    const i = ctx.repo.issues.get(n);
+    if (i) return { status: 200, body: issue(i, ctx.repo, ctx.state, ctx.base, false) };
+    return { status: 200, body: issue(pullOf(ctx, n), ctx.repo, ctx.state, ctx.base, true) };
+  },
   'issues/list-comments'(ctx) {
-    pullOf(ctx, ctx.params.issue_number);
+    threadOf(ctx, ctx.params.issue_number);
     let list = ctx.state.commentsOf(ctx.repo, ctx.params.issue_number);
     if (ctx.query.since) list = list.filter((c) => c.updatedAt >= ctx.query.since);
     return { status: 200, body: ctx.paginate(list).map((c) => comment(c, ctx.state, ctx.base)) };
   },
   'issues/create-comment'(ctx) {
-    pullOf(ctx, ctx.params.issue_number);
+    threadOf(ctx, ctx.params.issue_number);
     checkBody(ctx.body.body);
     const c = ctx.state.addComment(ctx.repo, ctx.params.issue_number, ctx.login, ctx.body.body);
     const body = comment(c, ctx.state, ctx.base);
@@ -211,7 +266,7 @@ const handlers = {
     checkBody(ctx.body.body);
     c.body = ctx.body.body;
     c.updatedAt = isoNow();
-    ctx.state.touch(ctx.repo.pulls.get(c.issue));
+    ctx.state.touch(ctx.state.thread(ctx.repo, c.issue));
     return { status: 200, body: comment(c, ctx.state, ctx.base) };
   },
   'issues/delete-comment'(ctx) {
@@ -269,11 +324,11 @@ const handlers = {
     return { status: 200, body: ctx.paginate([...ctx.repo.labels.values()]).map((l) => label(l, ctx.repo, ctx.base)) };
   },
   'issues/list-labels-on-issue'(ctx) {
-    const p = pullOf(ctx, ctx.params.issue_number);
+    const p = threadOf(ctx, ctx.params.issue_number);
     return { status: 200, body: ctx.paginate(p.labels).map((l) => label(l, ctx.repo, ctx.base)) };
   },
   'issues/add-labels'(ctx) {
-    const p = pullOf(ctx, ctx.params.issue_number);
+    const p = threadOf(ctx, ctx.params.issue_number);
     const b = ctx.body;
     const names = (Array.isArray(b) ? b : b.labels).map((x) => (typeof x === 'string' ? x : x.name));
     for (const n of names) {
@@ -284,7 +339,7 @@ const handlers = {
     return { status: 200, body: p.labels.map((l) => label(l, ctx.repo, ctx.base)) };
   },
   'issues/remove-label'(ctx) {
-    const p = pullOf(ctx, ctx.params.issue_number);
+    const p = threadOf(ctx, ctx.params.issue_number);
     const i = p.labels.findIndex((l) => l.name === ctx.params.name);
     if (i < 0) throw new HttpError(404, 'Label does not exist', { documentation_url: DOCS });
     p.labels.splice(i, 1);

@@ -246,6 +246,12 @@ class Server {
         if (!repo) return ok(404, { error: `unknown repo ${p && p.repo}` });
         return ok(200, { number: this.state.upsertPull(repo, p).number });
       }
+      case 'POST /_control/issue': {
+        const i = input();
+        const repo = this.state.repos.get(i && i.repo);
+        if (!repo) return ok(404, { error: `unknown repo ${i && i.repo}` });
+        return ok(200, { number: this.state.upsertIssue(repo, i).number });
+      }
       case 'GET /_control/faults': return ok(200, this.faults.map(({ regex, ...f }) => f));
       case 'DELETE /_control/faults': this.faults = []; return ok(200, { cleared: true });
       case 'POST /_control/faults': {

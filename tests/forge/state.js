@@ -63,7 +63,7 @@ class State {
     const repo = {
       id: this.id(), owner: this.user(r.owner), name: r.name, fullName: `${r.owner}/${r.name}`,
       defaultBranch: r.default_branch || 'main', private: !!r.private,
-      collaborators: new Map(), labels: new Map(), pulls: new Map(), shas: new Set(r.commits || []),
+      collaborators: new Map(), labels: new Map(), pulls: new Map(), issues: new Map(), shas: new Set(r.commits || []),
       createdAt: r.created_at || '2024-01-01T00:00:00Z',
       // Where git fetches from: a seed may point it at a local repository (a path or
       // file:// URL) so that a bot under test can fetch real commits.
@@ -80,8 +80,9 @@ class State {
     }
     for (const l of r.labels || []) this.label(repo, l.name, l);
     for (const p of r.pulls || []) this.upsertPull(repo, p);
+    for (const i of r.issues || []) this.upsertIssue(repo, i);
     for (const c of r.comments || []) {
-      need(repo.pulls.has(c.issue), `comment on unknown PR ${c.issue} of ${repo.fullName}`);
+      need(repo.pulls.has(c.issue) || repo.issues.has(c.issue), `comment on unknown PR or issue ${c.issue} of ${repo.fullName}`);
       this.addComment(repo, c.issue, c.user, c.body, c.created_at);
     }
     return repo;
@@ -127,14 +128,42 @@ class State {
     return pull;
   }
 
+  // Creates or updates an issue (seed, or POST /_control/issue). Issues and pulls share
+  // one number sequence on GitHub and Gitea: a number may not be both.
+  upsertIssue(repo, i) {
+    need(Number.isInteger(i.number) && i.number > 0, 'an issue needs a positive integer number');
+    need(!repo.pulls.has(i.number), `issue ${i.number}: that number is a pull request`);
+    const old = repo.issues.get(i.number);
+    const now = isoNow();
+    const issue = {
+      id: old ? old.id : this.id(), number: i.number,
+      title: i.title ?? (old ? old.title : `Issue ${i.number}`),
+      body: i.body !== undefined ? i.body : (old ? old.body : null),
+      user: this.user(i.user || (old ? old.user.login : repo.owner.login)),
+      state: i.state || (old ? old.state : 'open'),
+      labels: i.labels ? i.labels.map((n) => this.label(repo, n)) : old ? old.labels : [],
+      createdAt: i.created_at || (old ? old.createdAt : now),
+      updatedAt: i.updated_at || now,
+      closedAt: null,
+    };
+    need(['open', 'closed'].includes(issue.state), `issue ${i.number}: state must be open or closed`);
+    need(issue.body === null || typeof issue.body === 'string', `issue ${i.number}: body must be a string or null`);
+    if (issue.state === 'closed') issue.closedAt = (old && old.closedAt) || issue.updatedAt;
+    repo.issues.set(issue.number, issue);
+    return issue;
+  }
+
+  // The PR or issue a comment thread belongs to, or undefined.
+  thread(repo, number) { return repo.pulls.get(number) || repo.issues.get(number); }
+
   touch(pull) { pull.updatedAt = isoNow(); }
 
   addComment(repo, issue, login, body, createdAt) {
     const now = createdAt || isoNow();
     const c = { id: this.id(), repo, issue, user: this.user(login), body, createdAt: now, updatedAt: now, reactions: [] };
     this.comments.set(c.id, c);
-    const pull = repo.pulls.get(issue);
-    if (!createdAt) this.touch(pull);
+    const thread = this.thread(repo, issue);
+    if (!createdAt) this.touch(thread);
     return c;
   }
 
@@ -176,6 +205,8 @@ class State {
         repo: r.fullName,
         pulls: [...r.pulls.values()].map((p) => ({ number: p.number, state: p.state, head_sha: p.head.sha,
           updated_at: p.updatedAt, labels: p.labels.map((l) => l.name) })),
+        issues: [...r.issues.values()].map((i) => ({ number: i.number, state: i.state, title: i.title,
+          updated_at: i.updatedAt, labels: i.labels.map((l) => l.name) })),
         comments: [...this.comments.values()].filter((c) => c.repo === r).map((c) => ({ id: c.id,
           issue: c.issue, user: c.user.login, body: c.body, updated_at: c.updatedAt,
           reactions: c.reactions.map((x) => ({ user: x.user.login, content: x.content })) })),

@@ -4,7 +4,8 @@
  * Input: the event name up to the first newline, then the body. Nothing may
  * crash, leak or trip a sanitizer, and a parsed event must keep the parser's
  * promises: every string present, a handled pull request or comment has a
- * repository and a positive number, a handled pull request a full commit id.
+ * repository and a positive number, a handled pull request a full commit id, a
+ * handled issues event is marked on_issue.
  * Differential too: the parse through the pruning scanner (model/webhook_scan.c)
  * and the reference over json-c's whole tree must give the same result, error
  * message and fields, or the target aborts.
@@ -42,6 +43,10 @@ static void check(const mc_webhook_event *ev)
 		break;
 	case MC_WEBHOOK_PUSH:
 		if (strncmp(ev->ref, "refs/tags/", 10) != 0 || !*ev->repo)
+			abort();
+		break;
+	case MC_WEBHOOK_ISSUES:
+		if (!*ev->repo || ev->number <= 0 || !ev->on_issue)
 			abort();
 		break;
 	case MC_WEBHOOK_PING:

@@ -29,6 +29,8 @@ START_TEST(pull_requests_comments_and_polls_have_subjects)
 	ck_assert_str_eq(s, "o/r#7");
 	subject_of(s, sizeof s, "poll", "{\"repo\":\"o/r\",\"number\":7,\"head_sha\":\"abc\"}");
 	ck_assert_str_eq(s, "o/r#7");
+	subject_of(s, sizeof s, "poll_issue", "{\"repo\":\"o/r\",\"number\":9}");
+	ck_assert_str_eq(s, "o/r!9");
 	subject_of(s, sizeof s, "ping", "{\"zen\":\"x\"}");
 	ck_assert_str_eq(s, "");
 	subject_of(s, sizeof s, "pull_request", "not json");

@@ -69,7 +69,7 @@ START_TEST(pull_request_actions_are_routed_and_gitea_names_mapped)
 }
 END_TEST
 
-START_TEST(comments_only_on_pull_requests_tags_only_when_created)
+START_TEST(comments_on_prs_and_issues_issues_events_tags_only_when_created)
 {
 	mc_webhook_event ev;
 
@@ -90,10 +90,37 @@ START_TEST(comments_only_on_pull_requests_tags_only_when_created)
 	ck_assert(ev.handled);
 	ck_assert_str_eq(ev.comment_body, "");
 	mc_webhook_event_clear(&ev);
+	/* A comment on a plain issue is handled too (priority commands on its work item). */
+	ck_assert_int_eq(parse(&ev, "issue_comment", "{\"action\":\"created\",\"issue\":{"
+			       "\"number\":5},\"comment\":{\"id\":1,\"body\":\"x\",\"user\":{"
+			       "\"login\":\"rev\"}},\"repository\":{\"full_name\":\"o/r\"}}"), 0);
+	ck_assert(ev.handled);
+	ck_assert(ev.on_issue);
+	mc_webhook_event_clear(&ev);
 	ck_assert_int_eq(parse(&ev, "issue_comment", "{\"action\":\"created\",\"issue\":{"
 			       "\"number\":5},\"comment\":{\"id\":1},\"repository\":{\"full_name\":"
-			       "\"o/r\"}}"), 0);
-	ck_assert_int_eq(ev.handled, 0); /* a plain issue */
+			       "\"o/r\"}}"), MC_EINVAL); /* no author */
+	ck_assert_int_eq(parse(&ev, "issues", "{\"action\":\"labeled\",\"issue\":{\"number\":9},"
+			       "\"repository\":{\"full_name\":\"o/r\"}}"), 0);
+	ck_assert(ev.handled);
+	ck_assert(ev.on_issue);
+	ck_assert_int_eq(ev.kind, MC_WEBHOOK_ISSUES);
+	ck_assert_int_eq(ev.number, 9);
+	mc_webhook_event_clear(&ev);
+	ck_assert_int_eq(parse(&ev, "issues", "{\"action\":\"label_cleared\",\"issue\":{"
+			       "\"number\":9},\"repository\":{\"full_name\":\"o/r\"}}"), 0);
+	ck_assert_str_eq(ev.action, "unlabeled");
+	ck_assert(ev.handled);
+	mc_webhook_event_clear(&ev);
+	ck_assert_int_eq(parse(&ev, "issues", "{\"action\":\"assigned\",\"issue\":{"
+			       "\"number\":9},\"repository\":{\"full_name\":\"o/r\"}}"), 0);
+	ck_assert_int_eq(ev.handled, 0);
+	mc_webhook_event_clear(&ev);
+	ck_assert_int_eq(parse(&ev, "issues", "{\"action\":\"closed\",\"issue\":{"
+			       "\"number\":0},\"repository\":{\"full_name\":\"o/r\"}}"), MC_EINVAL);
+	ck_assert_int_eq(parse(&ev, "issues", "{\"action\":\"closed\",\"issue\":{\"number\":4,"
+			       "\"pull_request\":{}},\"repository\":{\"full_name\":\"o/r\"}}"), 0);
+	ck_assert_int_eq(ev.handled, 0);
 	mc_webhook_event_clear(&ev);
 	ck_assert_int_eq(parse(&ev, "issue_comment", "{\"action\":\"deleted\"}"), 0);
 	ck_assert_int_eq(ev.handled, 0);
@@ -337,7 +364,7 @@ int main(void)
 	TCase *tc = tcase_create("webhook");
 
 	tcase_add_test(tc, pull_request_actions_are_routed_and_gitea_names_mapped);
-	tcase_add_test(tc, comments_only_on_pull_requests_tags_only_when_created);
+	tcase_add_test(tc, comments_on_prs_and_issues_issues_events_tags_only_when_created);
 	tcase_add_test(tc, malformed_bodies_and_names_are_refused);
 	tcase_add_test(tc, the_scanner_reads_what_json_c_reads_or_steps_aside);
 	tcase_add_test(tc, the_pruned_tree_holds_only_the_members_routing_reads);

@@ -161,6 +161,29 @@ void mc_forge_pr_list_free(mc_forge_pr *prs, size_t n)
 	free(prs);
 }
 
+void mc_forge_issue_clear(mc_forge_issue *issue)
+{
+	if (!issue)
+		return;
+	free(issue->repo);
+	free(issue->title);
+	free(issue->author);
+	free(issue->state);
+	free(issue->body);
+	free(issue->updated_at);
+	for (size_t i = 0; i < issue->nlabels; i++)
+		free(issue->labels[i]);
+	free(issue->labels);
+	memset(issue, 0, sizeof *issue);
+}
+
+void mc_forge_issue_list_free(mc_forge_issue *issues, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mc_forge_issue_clear(&issues[i]);
+	free(issues);
+}
+
 static int check_repo(const char *repo)
 {
 	if (!repo || !*repo)
@@ -207,6 +230,55 @@ int mc_forge_get_pr(mc_forge *forge, mc_forge_pr *out, const char *repo, int64_t
 	if ((rc = check_repo(repo)) != 0 || (rc = check_number(number)) != 0)
 		return rc;
 	return forge->driver->get_pr(forge->state, out, repo, number);
+}
+
+static int list_issues(mc_forge *forge, const char *repo, const char *state, const char *since,
+		       mc_forge_issue **issues, size_t *n, int *not_modified)
+{
+	int unused = 0, rc;
+
+	*issues = NULL;
+	*n = 0;
+	if (!not_modified)
+		not_modified = &unused;
+	*not_modified = 0;
+	if ((rc = check_repo(repo)) != 0)
+		return rc;
+	if (!forge->driver->list_issues)
+		return 0;   /* a forge without issues has none open or closed */
+	return forge->driver->list_issues(forge->state, repo, state, since, issues, n,
+					  not_modified);
+}
+
+int mc_forge_list_open_issues(mc_forge *forge, const char *repo, const char *since,
+			      mc_forge_issue **issues, size_t *n, int *not_modified)
+{
+	return list_issues(forge, repo, "open", since, issues, n, not_modified);
+}
+
+int mc_forge_list_closed_issues(mc_forge *forge, const char *repo, const char *since,
+				mc_forge_issue **issues, size_t *n, int *not_modified)
+{
+	if (!since || !*since) {
+		*issues = NULL;
+		*n = 0;
+		return mc_error_set(MC_EINVAL, "listing closed issues needs a since time");
+	}
+	return list_issues(forge, repo, "closed", since, issues, n, not_modified);
+}
+
+int mc_forge_get_issue(mc_forge *forge, mc_forge_issue *out, const char *repo, int64_t number)
+{
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = check_repo(repo)) != 0)
+		return rc;
+	if (number <= 0)
+		return mc_error_set(MC_EINVAL, "issue number %lld is not positive", (long long)number);
+	if (!forge->driver->get_issue)
+		return mc_error_set(MC_ENOTFOUND, "the %s forge has no issues", forge->driver->name);
+	return forge->driver->get_issue(forge->state, out, repo, number);
 }
 
 int mc_forge_upsert_sticky_comment(mc_forge *forge, const char *repo, int64_t number,

@@ -84,6 +84,28 @@ typedef struct mc_forge_pr {
 void mc_forge_pr_clear(mc_forge_pr *pr);
 void mc_forge_pr_list_free(mc_forge_pr *prs, size_t n);
 
+/* An issue's body is kept up to this many bytes (cut at a UTF-8 boundary): enough for
+ * any trailer block a person writes, bounded against a forge sending megabytes. */
+#define MC_FORGE_ISSUE_BODY_MAX (64 * 1024)
+
+/* An issue (not a pull request) as the bot sees it. GitHub and Gitea have them; the
+ * local forge has none (its work items are branches). */
+typedef struct mc_forge_issue {
+	char *repo;          /* owner/name */
+	int64_t number;
+	char *title;
+	char *author;        /* login */
+	char *state;         /* "open" or "closed" */
+	char *body;          /* "" when none; at most MC_FORGE_ISSUE_BODY_MAX bytes */
+	int body_cut;        /* 1 when the forge's body was longer and was cut */
+	char *updated_at;    /* RFC 3339 as the forge gave it */
+	char **labels;
+	size_t nlabels;
+} mc_forge_issue;
+
+void mc_forge_issue_clear(mc_forge_issue *issue);
+void mc_forge_issue_list_free(mc_forge_issue *issues, size_t n);
+
 /* What a handle has done, for /metrics and the benchmark's calls-per-event figure. */
 typedef struct mc_forge_stats {
 	uint64_t calls;              /* HTTP requests sent (each retry counts) */
@@ -110,6 +132,25 @@ void mc_forge_get_stats(const mc_forge *forge, mc_forge_stats *out);
 int mc_forge_list_open_prs(mc_forge *forge, const char *repo, const char *since,
 			   mc_forge_pr **prs, size_t *n, int *not_modified);
 int mc_forge_get_pr(mc_forge *forge, mc_forge_pr *out, const char *repo, int64_t number);
+
+/*
+ * The open issues of repo (pull requests left out: GitHub lists them among issues)
+ * updated at or after since (RFC 3339; NULL: all), most recently updated first, every
+ * page followed, with the same ETag behaviour as mc_forge_list_open_prs. GitHub:
+ * GET /repos/{o}/{r}/issues?state=open&sort=updated&direction=desc&per_page=100
+ * (entries with a pull_request key dropped); Gitea: /repos/{o}/{r}/issues?state=open
+ * &type=issues. The local forge has no issues: it answers none, successfully.
+ */
+int mc_forge_list_open_issues(mc_forge *forge, const char *repo, const char *since,
+			      mc_forge_issue **issues, size_t *n, int *not_modified);
+/* The issues closed and updated at or after since (required: a closed listing without a
+ * bound would be the repository's whole history), so a poller sees closures it would
+ * otherwise only learn from webhooks. Otherwise as mc_forge_list_open_issues. */
+int mc_forge_list_closed_issues(mc_forge *forge, const char *repo, const char *since,
+				mc_forge_issue **issues, size_t *n, int *not_modified);
+/* One issue, open or closed. MC_EINVAL when number is a pull request; the local forge
+ * answers MC_ENOTFOUND (it has no issues). */
+int mc_forge_get_issue(mc_forge *forge, mc_forge_issue *out, const char *repo, int64_t number);
 
 /*
  * The sticky comment: the one comment on the PR whose body contains marker (a

@@ -16,6 +16,11 @@ typedef struct mc_forge_driver {
 	int (*list_open_prs)(void *state, const char *repo, const char *since, mc_forge_pr **prs,
 			     size_t *n, int *not_modified);
 	int (*get_pr)(void *state, mc_forge_pr *out, const char *repo, int64_t number);
+	/* state_name "open" or "closed"; NULL members: the forge has no issues (none listed,
+	 * MC_ENOTFOUND for one). */
+	int (*list_issues)(void *state, const char *repo, const char *state_name, const char *since,
+			   mc_forge_issue **issues, size_t *n, int *not_modified);
+	int (*get_issue)(void *state, mc_forge_issue *out, const char *repo, int64_t number);
 	int (*upsert_sticky_comment)(void *state, const char *repo, int64_t number,
 				     const char *marker, const char *body, int *changed,
 				     int64_t *comment_id);

@@ -2,7 +2,8 @@
  * The Gitea/Forgejo driver (/api/v1, api_url required, e.g.
  * https://gitea.example/api/v1): a personal access token sent as
  * "Authorization: token …". Open PRs are listed most recently updated first,
- * 50 a page, by page number (Link is followed when the server sends one).
+ * 50 a page, by page number (Link is followed when the server sends one);
+ * issues from /issues?type=issues the same way.
  * The operations are rest.c's; this file says what is Gitea's own.
  */
 #include <string.h>
@@ -36,6 +37,7 @@ static const mc_rest_flavour gitea = {
 	.supports_app = 0,
 	.list_prs_query = "/pulls?state=open&sort=recentupdate&limit=50",
 	.list_prs_page_size = 50,
+	.list_issues_query = "/issues?type=issues&limit=50",
 	.paged_by_number = 1,
 	.permission_of = gitea_permission,
 };
@@ -51,6 +53,8 @@ const mc_forge_driver mc_forge_driver_gitea = {
 	.close = mc_rest_close,
 	.list_open_prs = mc_rest_list_open_prs,
 	.get_pr = mc_rest_get_pr,
+	.list_issues = mc_rest_list_issues,
+	.get_issue = mc_rest_get_issue,
 	.upsert_sticky_comment = mc_rest_upsert_sticky_comment,
 	.comment = mc_rest_comment,
 	.set_status = mc_rest_set_status,

@@ -1,7 +1,8 @@
 /*
  * The GitHub driver (REST v3, github.com or GitHub Enterprise at
  * https://<host>/api/v3): a personal access token or a GitHub App installation.
- * Open PRs are listed most recently updated first, 100 a page, paged by Link.
+ * Open PRs are listed most recently updated first, 100 a page, paged by Link;
+ * issues likewise, from /issues, which lists pull requests too (dropped).
  * The operations are rest.c's; this file says what is GitHub's own.
  */
 #include <string.h>
@@ -40,6 +41,7 @@ static const mc_rest_flavour github = {
 	.supports_app = 1,
 	.list_prs_query = "/pulls?state=open&sort=updated&direction=desc&per_page=100",
 	.list_prs_page_size = 100,
+	.list_issues_query = "/issues?sort=updated&direction=desc&per_page=100",
 	.paged_by_number = 0,
 	.permission_of = github_permission,
 };
@@ -55,6 +57,8 @@ const mc_forge_driver mc_forge_driver_github = {
 	.close = mc_rest_close,
 	.list_open_prs = mc_rest_list_open_prs,
 	.get_pr = mc_rest_get_pr,
+	.list_issues = mc_rest_list_issues,
+	.get_issue = mc_rest_get_issue,
 	.upsert_sticky_comment = mc_rest_upsert_sticky_comment,
 	.comment = mc_rest_comment,
 	.set_status = mc_rest_set_status,

@@ -7,6 +7,10 @@
  * reactions JSON Lines, all under local_dir/<repo key>/, and every write is also
  * logged on stderr (the terminal is the local forge's web page).
  *
+ * Issues: the local forge has none (a branch is its only kind of work item), so it
+ * leaves list_issues and get_issue unset: listings answer no issues and asking for
+ * one is MC_ENOTFOUND (forge.c).
+ *
  * Permissions: on the local forge everybody who can reach these files can write
  * the repository, so every user has "write".
  *

@@ -733,3 +733,212 @@ int mc_rest_permission(void *state, char **permission, const char *repo, const c
 	mc_strbuf_release(&url);
 	return rc ? mc_error_wrap(rc, "%s on %s", user, repo) : 0;
 }
+
+/* ---- issues ---- */
+
+/* A label is an object with a name (GitHub, Gitea) or, in GitHub's issue shapes, may
+ * be a bare string. */
+static void parse_labels(char ***out, size_t *n, struct json_object *labels)
+{
+	size_t count;
+
+	*out = NULL;
+	*n = 0;
+	if (!json_object_is_type(labels, json_type_array))
+		return;
+	count = json_object_array_length(labels);
+	*out = mc_xcalloc(count ? count : 1, sizeof **out);
+	for (size_t i = 0; i < count; i++) {
+		struct json_object *l = json_object_array_get_idx(labels, i);
+		char *name = json_object_is_type(l, json_type_string) ? mc_xstrdup(json_object_get_string(l))
+								       : dup_field(l, "name");
+		if (name)
+			(*out)[(*n)++] = name;
+	}
+}
+
+/* The body, cut to MC_FORGE_ISSUE_BODY_MAX bytes at a character boundary. */
+static char *bounded_body(struct json_object *obj, int *cut)
+{
+	struct json_object *v = mc_json_get(obj, "body");
+	const char *s = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+	size_t n = strlen(s);
+
+	*cut = n > MC_FORGE_ISSUE_BODY_MAX;
+	if (!*cut)
+		return mc_xstrdup(s);
+	n = MC_FORGE_ISSUE_BODY_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return mc_xstrndup(s, n);
+}
+
+int mc_rest_parse_issue(mc_forge_issue *out, int *is_pull, struct json_object *obj,
+			const char *repo)
+{
+	struct json_object *number = mc_json_get(obj, "number"), *user = mc_json_get(obj, "user");
+	struct json_object *pull = mc_json_get(obj, "pull_request");
+
+	memset(out, 0, sizeof *out);
+	*is_pull = 0;
+	if (!json_object_is_type(obj, json_type_object))
+		return mc_error_set(MC_EINVAL, "issue: not a JSON object");
+	if (!number || !json_object_is_type(number, json_type_int) ||
+	    json_object_get_int64(number) <= 0)
+		return mc_error_set(MC_EINVAL, "issue: field 'number' is missing");
+	/* GitHub lists pull requests among issues, marked by a pull_request object. */
+	if (pull && !json_object_is_type(pull, json_type_null)) {
+		*is_pull = 1;
+		return 0;
+	}
+	out->repo = mc_xstrdup(repo);
+	out->number = json_object_get_int64(number);
+	out->title = dup_field(obj, "title");
+	out->author = user ? dup_field(user, "login") : NULL;
+	out->state = dup_field(obj, "state");
+	out->updated_at = dup_field(obj, "updated_at");
+	out->body = bounded_body(obj, &out->body_cut);
+	parse_labels(&out->labels, &out->nlabels, mc_json_get(obj, "labels"));
+	if (!out->state || (strcmp(out->state, "open") != 0 && strcmp(out->state, "closed") != 0)) {
+		long long num = (long long)out->number;
+		mc_forge_issue_clear(out);
+		return mc_error_set(MC_EINVAL, "issue #%lld: field 'state' is missing or not open "
+					       "or closed", num);
+	}
+	return 0;
+}
+
+/* Page 1 of a listing of issues in state updated since (may be NULL). */
+static int issues_url(mc_rest *r, mc_strbuf *first, const char *repo, const char *state,
+		      const char *since)
+{
+	int rc;
+
+	if ((rc = repo_path(first, repo)) != 0)
+		return rc;
+	mc_strbuf_puts(first, r->fl->list_issues_query);
+	mc_strbuf_puts(first, "&state=");
+	mc_rest_escape(first, state);
+	if (since) {
+		mc_strbuf_puts(first, "&since=");
+		mc_rest_escape(first, since);
+	}
+	return 0;
+}
+
+/* Keep one listed entry: pull requests are dropped, and entries older than since
+ * (the forge filters by since itself; this guards a forge that does not). */
+static int take_issue(mc_forge_issue **issues, size_t *n, size_t *alloc, struct json_object *obj,
+		      const char *repo, const char *since, time_t since_t)
+{
+	mc_forge_issue issue;
+	time_t t;
+	int is_pull, rc;
+
+	if ((rc = mc_rest_parse_issue(&issue, &is_pull, obj, repo)) != 0 || is_pull)
+		return rc;
+	if (since && issue.updated_at && mc_time_parse_rfc3339(&t, issue.updated_at) == 0 &&
+	    t < since_t) {
+		mc_forge_issue_clear(&issue);
+		return 0;
+	}
+	mc_xgrow((void **)issues, alloc, *n + 1, sizeof **issues);
+	(*issues)[(*n)++] = issue;
+	return 0;
+}
+
+int mc_rest_list_issues(void *state, const char *repo, const char *state_name, const char *since,
+			mc_forge_issue **issues, size_t *n, int *not_modified)
+{
+	mc_rest *r = state;
+	mc_strbuf first = MC_STRBUF_INIT;
+	size_t alloc = 0;
+	time_t since_t = 0;
+	char *url = NULL;
+	int rc;
+
+	if (since && mc_time_parse_rfc3339(&since_t, since) != 0)
+		return mc_error_set(MC_EINVAL, "since '%.64s' is not an RFC 3339 time", since);
+	if ((rc = issues_url(r, &first, repo, state_name, since)) != 0) {
+		mc_strbuf_release(&first);
+		return rc;
+	}
+	if (r->fl->paged_by_number) {
+		mc_strbuf sb = MC_STRBUF_INIT;
+		mc_strbuf_printf(&sb, "%s&page=1", first.buf);
+		url = mc_strbuf_detach(&sb);
+	} else {
+		url = mc_xstrdup(first.buf);
+	}
+	for (int page = 1; url; page++) {
+		mc_http_response resp;
+		struct json_object *list = NULL;
+		size_t count;
+
+		if (page > MAX_PAGES) {
+			rc = mc_error_set(MC_ELIMIT, "%s: more than %d pages of %s issues", repo,
+					  MAX_PAGES, state_name);
+			break;
+		}
+		if ((rc = call(r, "GET", url, NULL, CALL_IDEMPOTENT | CALL_CONDITIONAL, &resp)) != 0)
+			break;
+		if (resp.status != 200) {
+			rc = mc_http_status_error(&resp, "listing issues");
+			mc_http_response_clear(&resp);
+			break;
+		}
+		if (page == 1 && resp.not_modified) {
+			*not_modified = 1;
+			mc_http_response_clear(&resp);
+			break;
+		}
+		if ((rc = parse_answer(&list, &resp, json_type_array, "issues")) != 0) {
+			mc_http_response_clear(&resp);
+			break;
+		}
+		count = json_object_array_length(list);
+		for (size_t i = 0; i < count && rc == 0; i++)
+			rc = take_issue(issues, n, &alloc, json_object_array_get_idx(list, i), repo,
+					since, since_t);
+		free(url);
+		/* Page sizes count pull requests too (GitHub), so a full page means more. */
+		url = rc == 0 ? next_page(r, &resp, first.buf, page, count) : NULL;
+		json_object_put(list);
+		mc_http_response_clear(&resp);
+	}
+	free(url);
+	mc_strbuf_release(&first);
+	if (rc != 0) {
+		mc_forge_issue_list_free(*issues, *n);
+		*issues = NULL;
+		*n = 0;
+		*not_modified = 0;
+		return mc_error_wrap(rc, "%s forge, %s", r->fl->name, repo);
+	}
+	return 0;
+}
+
+int mc_rest_get_issue(void *state, mc_forge_issue *out, const char *repo, int64_t number)
+{
+	mc_rest *r = state;
+	mc_strbuf url = MC_STRBUF_INIT;
+	mc_http_response resp = {0};
+	struct json_object *doc = NULL;
+	int rc, is_pull = 0;
+
+	if ((rc = repo_path(&url, repo)) != 0)
+		return rc;
+	mc_strbuf_printf(&url, "/issues/%lld", (long long)number);
+	rc = call(r, "GET", url.buf, NULL, CALL_IDEMPOTENT | CALL_CONDITIONAL, &resp);
+	if (rc == 0 && resp.status == 404)
+		rc = mc_error_set(MC_ENOTFOUND, "no such issue");
+	else if (rc == 0 && resp.status != 200)
+		rc = mc_http_status_error(&resp, "getting the issue");
+	if (rc == 0 && (rc = parse_answer(&doc, &resp, json_type_object, "issue")) == 0 &&
+	    (rc = mc_rest_parse_issue(out, &is_pull, doc, repo)) == 0 && is_pull)
+		rc = mc_error_set(MC_EINVAL, "it is a pull request, not an issue");
+	json_object_put(doc);
+	mc_http_response_clear(&resp);
+	mc_strbuf_release(&url);
+	return rc ? mc_error_wrap(rc, "%s issue #%lld", repo, (long long)number) : 0;
+}

@@ -26,6 +26,9 @@ typedef struct mc_rest_flavour {
 	/* GET path (after /repos/o/r) of page 1 of open PRs, most recently updated first. */
 	const char *list_prs_query;
 	int list_prs_page_size;
+	/* GET path (after /repos/o/r) of page 1 of issues (pull requests excluded where the
+	 * forge can), most recently updated first; "&state=…" and "&since=…" are added. */
+	const char *list_issues_query;
 	int paged_by_number;          /* no Link header: ask &page=N until a short page */
 	/* The permission a collaborator answer grants ("admin" … "none"), or NULL. */
 	const char *(*permission_of)(struct json_object *answer);
@@ -37,6 +40,9 @@ void mc_rest_close(void *state);
 int mc_rest_list_open_prs(void *state, const char *repo, const char *since, mc_forge_pr **prs,
 			  size_t *n, int *not_modified);
 int mc_rest_get_pr(void *state, mc_forge_pr *out, const char *repo, int64_t number);
+int mc_rest_list_issues(void *state, const char *repo, const char *state_name, const char *since,
+			mc_forge_issue **issues, size_t *n, int *not_modified);
+int mc_rest_get_issue(void *state, mc_forge_issue *out, const char *repo, int64_t number);
 int mc_rest_upsert_sticky_comment(void *state, const char *repo, int64_t number,
 				  const char *marker, const char *body, int *changed,
 				  int64_t *comment_id);
@@ -57,5 +63,9 @@ int mc_rest_check_repo(const char *repo);
 void mc_rest_escape(mc_strbuf *sb, const char *s);
 /* Parse one pull request object (GitHub and Gitea shapes). */
 int mc_rest_parse_pr(mc_forge_pr *out, struct json_object *obj, const char *repo);
+/* Parse one issue object (GitHub and Gitea shapes). *is_pull is 1 (and nothing is
+ * parsed) when the object is a pull request (a non-null "pull_request" member). */
+int mc_rest_parse_issue(mc_forge_issue *out, int *is_pull, struct json_object *obj,
+			const char *repo);
 
 #endif
