@@ -12,8 +12,9 @@
  * are scheduled into release trains in order (model/train.h): per train the
  * value, items, budget used and idle, and the reason for each item left out.
  * With neither --items nor --orlib it plans the repository's portfolio
- * (pipeline/portfolio.h: every change reviewed here). Planning the forge's open
- * pull requests is not built yet.
+ * (pipeline/portfolio.h: every change reviewed here, or the forge's pull requests
+ * and issues in the daemon's mirrors), under --budget or in --train release trains;
+ * several -C plan across repositories.
  */
 #include <getopt.h>
 #include <math.h>
@@ -38,7 +39,6 @@
 #define ITEMS_SCHEMA "schemas/plan-items.schema.json"
 #define ITEMS_MAX_BYTES ((size_t)256 << 20)
 #define IDLE_GOAL 0.05 /* issue 5: under 5 % of a train's budget idle when the backlog allows */
-#define NOT_BUILT "planning the forge's open pull requests and issues is not built yet"
 
 /* One --train: its name and a budget per dimension, in the order of options.train_dim. */
 struct train_window {
@@ -245,14 +245,11 @@ static int parse_options(struct options *o, int argc, char **argv)
 	}
 	if (optind != argc)
 		return mc_cli_usage("plan", "unexpected argument '%s'", argv[optind]);
-	if (!o->items && !o->orlib && !o->nbudgets) {
-		fprintf(stderr, "maestro plan: give --budget usd=N --budget ci=M to plan this "
-			"repository's portfolio (maestro portfolio), --items FILE.json to plan a "
-			"given list, or --orlib FILE; %s\n", NOT_BUILT);
-		return MC_EXIT_USAGE;
-	}
-	if (!o->items && !o->orlib && o->ntrains)
-		return mc_cli_usage("plan", "--train goes with --items");
+	if (!o->items && !o->orlib && !o->nbudgets && !o->ntrains)
+		return mc_cli_usage("plan", "give --budget usd=N --budget ci=M (or --train "
+				    "NAME:DIM=AMOUNT,...) to plan this repository's portfolio (maestro "
+				    "portfolio; -C DIR, repeatable, for others), --items FILE.json to "
+				    "plan a given list, or --orlib FILE");
 	if (o->ndirs && (o->items || o->orlib))
 		return mc_cli_usage("plan", "-C plans a repository's portfolio; drop --items/--orlib");
 	if (o->items && o->orlib)
@@ -672,18 +669,52 @@ static void print_trains_text(const mc_train *t, const mc_train_result *r)
 		       r->left_out[i].text);
 }
 
+/* The open items of the portfolios of the repositories (several -C: across them) as
+ * train items. A repository with nothing reviewed adds nothing. */
+static int add_portfolio_train_items(mc_train *t, const struct options *o)
+{
+	static const char *const here[] = { "." };
+	const char *const *dirs = o->ndirs ? o->dirs : here;
+	size_t ndirs = o->ndirs ? o->ndirs : 1, i, n, total = 0, stores = 0;
+	int rc = 0;
+
+	for (i = 0; !rc && i < ndirs; i++) {
+		mc_store *store = NULL;
+		rc = mc_portfolio_open_store(&store, dirs[i], 0);
+		if (rc == MC_ENOTFOUND) {
+			mc_error_clear();
+			rc = 0;
+			continue;
+		}
+		stores++;
+		if (!rc && (rc = mc_portfolio_train_items(t, store, &n)) != 0)
+			rc = mc_error_wrap(rc, "%s", dirs[i]);
+		total += rc ? 0 : n;
+		mc_store_close(store);
+	}
+	if (!rc && stores == 0)
+		rc = mc_error_set(MC_EEMPTY, "nothing reviewed here yet: the portfolio is empty "
+				  "(maestro review adds each change to it)");
+	else if (!rc && total == 0)
+		rc = mc_error_set(MC_EEMPTY, "the portfolio has no open items: review some changes "
+				  "first (maestro review, then maestro portfolio)");
+	return rc;
+}
+
 static int plan_trains(const struct options *o)
 {
 	struct json_object *doc = NULL, *items;
 	mc_train *t = NULL;
 	mc_train_result r;
 	size_t i, n;
-	int rc = load_items_doc(&doc, o->items), planned = 0;
+	int rc = o->items ? load_items_doc(&doc, o->items) : 0, planned = 0;
 	if (!rc)
 		rc = mc_train_new(&t, o->ntrain_dims, (const char *const *)o->train_dim);
 	for (i = 0; !rc && i < o->ntrains; i++)
 		rc = mc_train_add_window(t, o->trains[i].name, o->trains[i].budget);
-	if (!rc) {
+	if (!rc && !o->items)
+		rc = add_portfolio_train_items(t, o);
+	else if (!rc) {
 		items = mc_json_get(doc, "items");
 		n = json_object_array_length(items);
 		for (i = 0; !rc && i < n; i++)
@@ -692,7 +723,7 @@ static int plan_trains(const struct options *o)
 	if (!rc && (rc = mc_train_plan(&r, t, &o->solve)) == 0)
 		planned = 1;
 	if (planned && o->format == MC_FORMAT_JSON) {
-		struct json_object *out = trains_json(t, &r, o->items);
+		struct json_object *out = trains_json(t, &r, o->items ? o->items : "portfolio");
 		printf("%s\n", mc_json_dump(out, 1));
 		json_object_put(out);
 	} else if (planned) {
@@ -920,7 +951,8 @@ const struct mc_command mc_cmd_plan = {
 	"     \"largest_budget\" (too large) or \"left\", \"train\", \"displaced_by\": [ID...]\n"
 	"     (did not fit; at most 10, highest weighted value first), \"too_small_in\":\n"
 	"     {TRAIN: DIM} (fits no single train)}]}\n\n"
-	"Not built yet: planning the forge's open pull requests and issues (the portfolio\n"
-	"holds what was reviewed locally), and release trains over the portfolio.\n",
+	"Without --items or --orlib, --budget or --train plan the open items of the\n"
+	"portfolio: every change reviewed here, and on the daemon every pull request and\n"
+	"issue of a forge repository (-C STATE_DIR/repos/OWNER+NAME.git, repeatable).\n",
 	run_plan,
 };

@@ -155,9 +155,8 @@ int mc_daemon_check(const mc_daemon_options *o)
 		return rc;
 	if (o->poll_seconds < 0 || o->poll_seconds > 86400)
 		return mc_error_set(MC_EINVAL, "poll_seconds: must be 0..86400");
-	if (o->poll_seconds && !mc_daemon_find_service("poller"))
-		return mc_error_set(MC_EINVAL, "poll: this maestro has no poller yet; serve webhooks "
-				    "without --poll");
+	if (o->poll_seconds && o->nrepos == 0)
+		return mc_error_set(MC_EINVAL, "poll: the poller needs at least one --repo to poll");
 	if (o->workers > 64)
 		return mc_error_set(MC_EINVAL, "workers: at most 64");
 	for (i = 0; i < o->nagents; i++) {

@@ -193,6 +193,20 @@ static int add_train_items(mc_train *t, const mc_portfolio_item *items, size_t n
 	return rc;
 }
 
+int mc_portfolio_train_items(mc_train *t, mc_store *store, size_t *nadded)
+{
+	mc_portfolio_item *items = NULL;
+	size_t n = 0;
+	int rc = mc_portfolio_list(&items, &n, store, 0, 0);
+
+	if (rc == 0)
+		rc = add_train_items(t, items, n);
+	if (nadded)
+		*nadded = rc == 0 ? n : 0;
+	mc_portfolio_items_free(items, n);
+	return rc;
+}
+
 struct card_plan {
 	mc_card_plan card;
 	mc_card_share *shares;

@@ -14,6 +14,7 @@
 #include "adapters/store/portfolio.h"
 #include "model/config.h"
 #include "model/knapsack.h"
+#include "model/train.h"
 
 /* The budget dimensions a review measures: LLM dollars and CI minutes. */
 #define MC_PORTFOLIO_DIM_USD "usd"
@@ -67,6 +68,10 @@ double mc_portfolio_weight(int priority);
  * *nadded (may be NULL) receives how many were added.
  */
 int mc_portfolio_items(mc_knapsack *k, mc_store *store, size_t *nadded);
+
+/* The same for release trains: the open items as train items (costs in t's dimensions,
+ * weight from priority). *nadded (may be NULL) receives how many were added. */
+int mc_portfolio_train_items(mc_train *t, mc_store *store, size_t *nadded);
 
 /* Displaced items a card lists at most; the solver's time limit per plan for a card. */
 #define MC_PORTFOLIO_CARD_DISPLACED_MAX 10

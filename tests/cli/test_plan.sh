@@ -2,8 +2,8 @@
 # `maestro plan`: a hand-checked item list in text and JSON (pins, weights, an item over
 # budget, the sprint greedy beside it), OR-Library's mknap1 with every optimum proven,
 # bad documents and options (exit 2, one line naming the problem), plain
-# `maestro plan`, which says what to give it and that planning the forge's pull
-# requests is not built yet (the local portfolio: tests/cli/test_portfolio.sh), and
+# `maestro plan`, which says what to give it (the portfolio:
+# tests/cli/test_portfolio.sh), and
 # release trains (--train): a hand-checked schedule in text and JSON with every
 # reason an item is left out, a pinned item that fits no train, bad --train options.
 . "$(dirname "$0")/lib.sh"
@@ -11,12 +11,12 @@ shared=${MAESTRO_SHARED_DATA:?MAESTRO_SHARED_DATA is not set}
 mknap1=$shared/mknap/mknap1.txt
 [ -f "$mknap1" ] || { echo "the reference data is not in $shared/mknap" >&2; exit 1; }
 
-# 1. Nothing to plan: exit 2 saying what to give, and what is not built yet; --help too.
+# 1. Nothing to plan: exit 2 saying what to give; --help too.
 expect_exit 2 "plain plan" "$MAESTRO" plan &&
-	expect_one_line "plain plan" "--budget usd=N .* forge's open pull requests and issues is not built yet"
+	expect_one_line "plain plan" "--budget usd=N .*--items FILE.json .*--orlib FILE"
 expect_exit 0 "plan --help" "$MAESTRO" plan --help &&
-	{ printf '%s\n' "$out" | grep -q "Not built yet: planning the forge's open pull requests" ||
-		fail "--help does not say what is not built"; }
+	{ printf '%s\n' "$out" | grep -q "every pull request and" ||
+		fail "--help does not say the portfolio holds the forge's pull requests and issues"; }
 
 # 2. A list by hand: budgets usd 8, ci 100.
 cat >"$scratch/items.json" <<'JSON'

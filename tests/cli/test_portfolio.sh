@@ -126,6 +126,12 @@ expect_exit 0 "top of two repositories" "$MAESTRO" portfolio -C "$repo" -C "$scr
 [ "$(jq -r 'length' <<<"$out")" = 1 ] || fail "--top across repositories: $out"
 expect_exit 0 "plan across repositories" "$MAESTRO" plan -C "$repo" -C "$scratch/other" --budget usd=100 --budget ci=35 --format json
 [ "$(jq -r '.plan.chosen | sort | join(",")' <<<"$out")" = "big,small,third" ] || fail "plan across: $out"
+expect_exit 0 "release trains over the portfolio" "$MAESTRO" plan -C "$repo" -C "$scratch/other" --train w1:usd=100,ci=15 --train w2:usd=100,ci=15 --format json
+# Each train has CI minutes for one review (10 each): big (5000) and third (700) ship,
+# small (less than third) is left out with its reason.
+[ "$(jq -r '[.trains[] | .items | join("+")] | join(",")' <<<"$out")" = "big,third" ] || fail "trains over the portfolio: $out"
+[ "$(jq -r '.left_out | map(.id + ":" + .reason) | join(",")' <<<"$out")" = "small:did not fit" ] || fail "trains left out: $out"
+expect_exit 2 "release trains over an empty portfolio" "$MAESTRO" plan -C "$scratch/fresh" --train w1:usd=1,ci=1
 expect_exit 2 "close across repositories" "$MAESTRO" portfolio -C "$repo" -C "$scratch/other" close big
 
 # --- bad input: one line, exit 2

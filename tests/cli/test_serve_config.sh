@@ -2,7 +2,7 @@
 # maestro serve's settings: the daemon config file (schemas/daemon.schema.json) with
 # flags overriding it, and the checks made before anything listens: secret files
 # must be owner-only, unknown keys and bad values are refused naming the field,
-# --poll is refused while no poller is built, a busy port is an environment error.
+# a busy port is an environment error.
 . "$(dirname "$0")/lib.sh"
 
 printf 's3cret\n' >"$scratch/secret"
@@ -38,9 +38,10 @@ expect_exit 2 "a bad installation id" "$MAESTRO" serve --forge github --state-di
 	--webhook-secret-file "$scratch/secret" --installation-id x7
 expect_exit 2 "gitea without its API URL" "$MAESTRO" serve --forge gitea --token-file "$scratch/secret" \
 	--state-dir "$scratch/st" --webhook-secret-file "$scratch/secret"
-expect_exit 2 "--poll while no poller exists" "$MAESTRO" serve --poll 60 --state-dir "$scratch/st" \
+expect_exit 2 "--poll without a repository" "$MAESTRO" serve --poll 60 --state-dir "$scratch/st" \
 	--webhook-secret-file "$scratch/secret"
-grep -q "poller" <<<"$err" || fail "the --poll refusal should say why: $err"
+grep -q "poller needs at least one --repo" <<<"$err" || fail "the --poll refusal should say why: $err"
+[ ! -e "$scratch/st/listen" ] || fail "--poll without a repository listened before refusing"
 expect_exit 2 "three secret files" "$MAESTRO" serve --state-dir "$scratch/st" --webhook-secret-file \
 	"$scratch/secret" --webhook-secret-file "$scratch/secret" --webhook-secret-file "$scratch/secret"
 
