@@ -28,6 +28,9 @@ static const struct {
 			    "schemas/evidence-penalty.schema.json" },
 	[MC_EV_RELEASE] = { "release", "https://slsa.dev/provenance/v1",
 			    "schemas/evidence-release.schema.json" },
+	[MC_EV_SIMULATION] = { "simulation",
+			       "https://maestro-conductor.dev/evidence/simulation/v1",
+			       "schemas/evidence-simulation.schema.json" },
 };
 
 #define STATEMENT_SCHEMA "schemas/intoto-statement.schema.json"
