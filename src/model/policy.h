@@ -7,6 +7,7 @@
 #define MC_MODEL_POLICY_H
 #include <stddef.h>
 
+#include "model/cf.h"
 #include "model/config.h"
 
 enum mc_gate_id {
@@ -15,6 +16,7 @@ enum mc_gate_id {
 	MC_GATE_PROTECTED,      /* policy.protected_paths + protected_approvals */
 	MC_GATE_BUDGET_LLM,     /* policy.max_llm_usd */
 	MC_GATE_BUDGET_CI,      /* policy.max_ci_minutes */
+	MC_GATE_SIMULATION,     /* simulate.max_*_increase on the counterfactual prediction */
 	MC_GATE_COUNT
 };
 
@@ -38,7 +40,20 @@ typedef struct mc_policy_input {
 	unsigned approvals;
 	double llm_usd;
 	double ci_minutes;
+	const mc_cf_result *simulation;   /* the counterfactual prediction; NULL: not run */
+	const char *simulation_error;     /* why a configured simulation could not run, or NULL */
 } mc_policy_input;
+
+/* Which simulation gates a route's predicted changes break (upper bounds of their
+ * intervals against simulate.max_*_increase): MC_SIM_BREACH_* bits, 0 for none. A route
+ * below simulate.min_requests is not gated unless it is the whole trace (overall). */
+#define MC_SIM_BREACH_P99 1u
+#define MC_SIM_BREACH_ERRORS 2u
+#define MC_SIM_BREACH_COST 4u
+unsigned mc_policy_simulation_breaches(const mc_config *cfg, const mc_cf_route_result *r,
+				       int overall);
+/* Whether any simulate.max_*_increase gate is configured. */
+int mc_policy_simulation_gated(const mc_config *cfg);
 
 void mc_policy_evaluate(mc_verdict *out, const mc_config *cfg, const mc_policy_input *in);
 void mc_verdict_free(mc_verdict *v);

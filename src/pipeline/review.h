@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "model/cf.h"
 #include "pipeline/config_at.h"
 #include "pipeline/facts.h"
 
@@ -35,6 +36,13 @@ typedef struct mc_review_options {
 	 * NULL: the history cache's file, where `maestro negotiate` keeps them. The card's
 	 * contract section shows the one for the change's task, its portfolio item id. */
 	mc_store *agents;
+	/* The change's deltas for the counterfactual simulation, which runs when the base's
+	 * config names simulate.trace: specs as `maestro simulate --delta` takes them (the
+	 * command line), else canary_deltas (the shadow canary's measurement, made with
+	 * mc_simulate_deltas_from_canary; borrowed), else simulate.deltas. */
+	const char *const *deltas;
+	size_t ndeltas;
+	const mc_cf_deltas *canary_deltas;
 } mc_review_options;
 
 typedef struct mc_review {
