@@ -22,6 +22,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 #include "util/time.h"
 #include "util/utf8.h"
@@ -533,7 +534,12 @@ int mc_simulate_evidence_open(mc_simulate_evidence *ev, const char *repo_path, c
 	    (rc = mc_config_at(&ev->cfg, &origin, ev->repo, ev->commit)) != 0) {
 		mc_repo_free(ev->repo);
 		ev->repo = NULL;
-		return rc;
+		if (rev)
+			return rc;
+		/* Evidence nobody asked for does not stop a prediction: say why there is none. */
+		mc_log(MC_LOG_WARN, "no evidence recorded", "error", mc_error_message(), NULL);
+		mc_error_clear();
+		return 0;
 	}
 	mc_config_origin_free(&origin);
 	ev->name = repository_name(ev->repo);

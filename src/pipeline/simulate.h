@@ -75,8 +75,9 @@ int mc_simulate_deltas_from_canary(mc_cf_deltas *out, size_t *used,
 /*
  * Signed evidence about a commit for simulate. Open: the repository at repo_path, the
  * commit rev names (NULL: HEAD), the configuration committed there (evidence.*).
- * When rev is NULL and there is no repository or HEAD is unborn, *ev stays closed
- * (ev->repo NULL) and 0 is returned: there is nothing to record about.
+ * When rev is NULL and there is no repository, HEAD is unborn or its config does not
+ * parse (a warning), *ev stays closed (ev->repo NULL) and 0 is returned: there is
+ * nothing to record about.
  * ev->will_sign says whether records will be signed (a key and evidence.record).
  */
 typedef struct mc_simulate_evidence {
