@@ -25,8 +25,10 @@ static void print_overview(FILE *out)
 	fprintf(out, "\nRun `maestro help <command>` for a command's options.\n\n"
 		     "Agents' offers reach the daemon by `/maestro offer {json}` in a PR comment\n"
 		     "and by POST /v1/offers (`maestro help serve`).\n"
-		     "Not built yet, so not in this binary: the counterfactual simulation's\n"
-		     "section on the Decision Card and its signed evidence.\n\n%s",
+		     "With simulate.trace configured, review simulates each change on that trace,\n"
+		     "puts the prediction on the Decision Card and gates it (`maestro help\n"
+		     "simulate`); predictions and outcomes are signed evidence.\n"
+		     "\n%s",
 		exit_status_text);
 }
 

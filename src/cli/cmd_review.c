@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "pipeline/canary_verdict.h"
+#include "model/cf.h"
 #include "pipeline/review.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -15,6 +16,7 @@
 
 /* More labels than this on one change is not a real change. */
 #define MAX_LABELS 64
+#define MAX_DELTAS 256
 
 static void log_history(const mc_review *r)
 {
@@ -38,9 +40,11 @@ static int run_review(int argc, char **argv)
 		{ "no-portfolio", no_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "canary", no_argument, NULL, 'c' },
+		{ "delta", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *labels[MAX_LABELS];
+	const char *labels[MAX_LABELS], *deltas[MAX_DELTAS];
+	mc_cf_deltas check = { 0 };
 	mc_canary_measurement canary;
 	int with_canary = 0;
 	mc_review_options opt = { 0 };
@@ -49,6 +53,7 @@ static int run_review(int argc, char **argv)
 	int c, rc;
 
 	opt.labels = labels;
+	opt.deltas = deltas;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "C:", opts, NULL)) != -1) {
 		switch (c) {
@@ -65,6 +70,16 @@ static int run_review(int argc, char **argv)
 		case 'F':
 			if (mc_cli_parse_format(optarg, &format))
 				return mc_cli_usage("review", "%s", mc_error_message());
+			break;
+		case 'd':
+			/* Checked here, so a mistyped delta is a usage error before any work. */
+			rc = mc_cf_deltas_add_spec(&check, optarg);
+			mc_cf_deltas_free(&check);
+			if (rc)
+				return mc_cli_usage("review", "%s", mc_error_message());
+			if (opt.ndeltas == MAX_DELTAS)
+				return mc_cli_usage("review", "more than %d --delta options", MAX_DELTAS);
+			deltas[opt.ndeltas++] = optarg;
 			break;
 		default: return mc_cli_usage("review", "unknown option");
 		}
@@ -105,8 +120,8 @@ static int run_review(int argc, char **argv)
 
 const struct mc_command mc_cmd_review = {
 	"review", "review a change and print its Decision Card",
-	"usage: maestro review [RANGE] [-C DIR] [--label NAME]... [--no-cache]\n"
-	"                      [--no-record] [--no-portfolio] [--canary]\n"
+	"usage: maestro review [RANGE] [-C DIR] [--label NAME]... [--delta SPEC]...\n"
+	"                      [--no-cache] [--no-record] [--no-portfolio] [--canary]\n"
 	"                      [--format text|json]\n\n"
 	"Reviews the change RANGE of the repository and prints its Decision Card:\n"
 	"expected value with each component and its inputs, the risk that it\n"
@@ -120,6 +135,10 @@ const struct mc_command mc_cmd_review = {
 	"  -C DIR           the repository (default: the current directory)\n"
 	"  --label NAME     a label the change carries, as on a forge (repeatable);\n"
 	"                   labels named in the config's labels.* add value\n"
+	"  --delta SPEC     what the change does to the service, as maestro simulate\n"
+	"                   --delta takes it (ROUTE:latency=x1.1,errors=+0.01,cost=x0.9;\n"
+	"                   repeatable); used when simulate.trace is configured, over\n"
+	"                   simulate.deltas\n"
 	"  --no-cache       mine history into memory; leave the history cache\n"
 	"                   (<git dir>/maestro/cache.db) alone\n"
 	"  --no-record      do not record the card as signed evidence\n"
@@ -139,6 +158,12 @@ const struct mc_command mc_cmd_review = {
 	"signals. History mining is cached: the first review of a repository walks\n"
 	"its history once, later ones only what is new. MAESTRO_LOG=info reports what\n"
 	"the cache did.\n\n"
+	"With simulate.trace configured and deltas (--delta, else simulate.deltas), the\n"
+	"change is simulated on that trace (maestro help simulate): the card gains a\n"
+	"simulation section with the predicted p50/p95/p99 latency, error rate and cost\n"
+	"per route and overall with their intervals, and simulate.max_p99_increase,\n"
+	"max_error_rate_increase and max_cost_increase gate the upper bounds of those\n"
+	"intervals, naming the route and the metric when they block.\n\n"
 	"With a signing key (evidence.signing_key, else git config user.signingkey)\n"
 	"the card is recorded as signed evidence in the note of the head commit on\n"
 	"refs/notes/maestro, once per distinct card (maestro help evidence).\n",

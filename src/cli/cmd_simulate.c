@@ -4,7 +4,8 @@
  * record the real outcome and report how far off the predictions were.
  *
  *   maestro simulate --trace FILE [--delta ROUTE:latency=x1.1,...] [--deltas FILE]
- *   maestro simulate outcome --id ID --trace ACTUAL
+ *                    [--commit REV]
+ *   maestro simulate outcome --id ID --trace ACTUAL [--commit REV]
  *   maestro simulate accuracy
  */
 #include <getopt.h>
@@ -30,12 +31,13 @@ enum action { PREDICT = 0, OUTCOME, ACCURACY };
 
 struct sim_args {
 	enum action action;
-	const char *trace, *deltas_file, *state, *repo_path;
+	const char *trace, *deltas_file, *state, *repo_path, *commit;
 	mc_trace_options topt;
 	mc_cf_deltas deltas;
 	mc_cf_options cf;
 	int64_t id;
 	int no_record;
+	size_t spec_count;            /* --delta options given */
 	enum mc_format format;
 };
 
@@ -127,6 +129,40 @@ static void print_prediction(const struct sim_args *a, const mc_cf_result *r, si
 	}
 }
 
+/* ---- evidence ---- */
+
+/* Open the evidence target (--commit, else HEAD when in a repository); --no-record
+ * leaves it closed. */
+static int open_evidence(const struct sim_args *a, mc_simulate_evidence *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	if (a->no_record)
+		return 0;
+	return mc_simulate_evidence_open(ev, a->repo_path, a->commit);
+}
+
+/* Record predicate about the commit; a note for people on stderr. */
+static int record_evidence(mc_simulate_evidence *ev, struct json_object *predicate,
+			   const char *what)
+{
+	char *note = NULL;
+	int appended = 0, rc;
+
+	if (!ev->repo)
+		return 0;
+	rc = mc_simulate_evidence_record(&note, &appended, ev, predicate, what);
+	if (!rc && note)
+		fprintf(stderr, "maestro simulate: %s\n", note);
+	free(note);
+	return rc;
+}
+
+/* --deltas and --delta together: the options were given last, so they name it. */
+static const char *deltas_origin(const struct sim_args *a)
+{
+	return a->deltas_file && !a->spec_count ? MC_SIMULATE_FROM_FILE : MC_SIMULATE_FROM_CLI;
+}
+
 /* ---- predict ---- */
 
 static int record_prediction(const struct sim_args *a, const mc_cf_result *r, int64_t *id,
@@ -140,55 +176,82 @@ static int record_prediction(const struct sim_args *a, const mc_cf_result *r, in
 	return rc;
 }
 
+/* Record the prediction as signed evidence about the commit: quietly skipped without a
+ * key unless --commit asked for it. */
+static int prediction_evidence(const struct sim_args *a, mc_simulate_evidence *ev,
+			       const mc_simulate_trace *t, const mc_cf_result *r, int64_t id)
+{
+	struct json_object *p;
+	int rc;
+
+	if (!ev->repo || (!ev->will_sign && !a->commit))
+		return 0;
+	p = mc_simulate_prediction_predicate(t, deltas_origin(a), &a->deltas, r, id, time(NULL));
+	rc = record_evidence(ev, p, "prediction");
+	json_object_put(p);
+	return rc;
+}
+
 static int run_predict(struct sim_args *a)
 {
 	mc_cf *cf = NULL;
 	mc_cf_result r;
-	size_t nrecords = 0;
+	mc_simulate_trace t;
+	mc_simulate_evidence ev;
 	int64_t id = 0;
 	char *where = NULL;
 	int rc, recorded = 0;
 
 	if (a->deltas_file && (rc = load_deltas_file(a)) != 0)
 		return mc_cli_fail("simulate", rc);
-	if ((rc = mc_simulate_read(&cf, &nrecords, a->trace, &a->topt, a->cf.seed)) != 0)
+	if ((rc = open_evidence(a, &ev)) != 0)
 		return mc_cli_fail("simulate", rc);
-	rc = mc_cf_predict(&r, cf, &a->deltas, &a->cf);
-	mc_cf_free(cf);
+	rc = mc_simulate_read_trace(&cf, &t, a->trace, &a->topt, a->cf.seed, ev.will_sign);
+	if (!rc) {
+		rc = mc_cf_predict(&r, cf, &a->deltas, &a->cf);
+		mc_cf_free(cf);
+	}
 	if (rc)
-		return mc_cli_fail("simulate", rc);
+		goto out;
 	if (!a->no_record) {
 		rc = record_prediction(a, &r, &id, &where);
 		if (rc == MC_ENOTFOUND && !a->state) {
 			fprintf(stderr, "maestro simulate: prediction not recorded: %s\n",
 				mc_error_message());
 			rc = 0;
-		} else if (rc) {
-			mc_cf_result_free(&r);
-			free(where);
-			return mc_cli_fail("simulate", rc);
-		} else {
+		} else if (!rc) {
 			recorded = 1;
 		}
+	}
+	if (!rc)
+		rc = prediction_evidence(a, &ev, &t, &r, recorded ? id : 0);
+	if (rc) {
+		mc_cf_result_free(&r);
+		goto out;
 	}
 	if (a->format == MC_FORMAT_JSON) {
 		struct json_object *doc = mc_cf_result_to_json(&r);
 		mc_json_set_string(doc, "trace", a->trace);
-		mc_json_set_int(doc, "records", (long long)nrecords);
+		mc_json_set_int(doc, "records", (long long)t.records);
+		if (t.digested)
+			mc_json_set_string(doc, "trace_sha256", t.sha256);
 		json_object_object_add(doc, "deltas", mc_cf_deltas_to_json(&a->deltas));
 		if (recorded)
 			mc_json_set_int(doc, "id", id);
 		printf("%s\n", mc_json_dump(doc, 1));
 		json_object_put(doc);
 	} else {
-		print_prediction(a, &r, nrecords);
+		print_prediction(a, &r, t.records);
 		if (recorded)
 			printf("\nprediction %" PRId64 " recorded in %s; when real traffic is in: "
 			       "maestro simulate outcome --id %" PRId64 " --trace FILE\n", id, where, id);
 	}
 	mc_cf_result_free(&r);
+out:
+	mc_simulate_trace_free(&t);
+	mc_simulate_evidence_close(&ev);
 	free(where);
-	return MC_EXIT_OK;
+	return rc ? mc_cli_fail("simulate", rc) : MC_EXIT_OK;
 }
 
 /* ---- outcome ---- */
@@ -245,18 +308,40 @@ static void print_comparisons(const struct sim_args *a, const mc_simulate_compar
 		printf("  no route of the prediction appears in this trace\n");
 }
 
+static int outcome_evidence(const struct sim_args *a, mc_simulate_evidence *ev,
+			    const mc_simulate_trace *t, const mc_simulate_comparison *c, size_t n)
+{
+	struct json_object *p;
+	int rc;
+
+	if (!ev->repo || (!ev->will_sign && !a->commit))
+		return 0;
+	p = mc_simulate_outcome_predicate(t, a->id, c, n, time(NULL));
+	rc = record_evidence(ev, p, "outcome");
+	json_object_put(p);
+	return rc;
+}
+
 static int run_outcome(struct sim_args *a)
 {
 	mc_cf *cf = NULL;
 	mc_cf_result r;
 	mc_store *store = NULL;
 	mc_simulate_comparison *cmp = NULL;
-	size_t nrecords, n = 0;
+	mc_simulate_trace t;
+	mc_simulate_evidence ev;
+	size_t n = 0;
 	int rc;
 
+	memset(&t, 0, sizeof t);
 	if ((rc = mc_simulate_open_store(&store, NULL, a->state, a->repo_path)) != 0)
 		return mc_cli_fail("simulate", rc == MC_ENOTFOUND ? mc_error_recode(MC_EENV) : rc);
-	if ((rc = mc_simulate_read(&cf, &nrecords, a->trace, &a->topt, a->cf.seed)) == 0) {
+	if ((rc = open_evidence(a, &ev)) != 0) {
+		mc_store_close(store);
+		return mc_cli_fail("simulate", rc);
+	}
+	if ((rc = mc_simulate_read_trace(&cf, &t, a->trace, &a->topt, a->cf.seed,
+					 ev.will_sign)) == 0) {
 		rc = mc_cf_predict(&r, cf, NULL, &a->cf);
 		mc_cf_free(cf);
 		if (!rc) {
@@ -266,8 +351,14 @@ static int run_outcome(struct sim_args *a)
 		}
 	}
 	mc_store_close(store);
-	if (rc)
+	if (!rc)
+		rc = outcome_evidence(a, &ev, &t, cmp, n);
+	mc_simulate_trace_free(&t);
+	mc_simulate_evidence_close(&ev);
+	if (rc) {
+		mc_simulate_comparisons_free(cmp, n);
 		return mc_cli_fail("simulate", rc);
+	}
 	print_comparisons(a, cmp, n);
 	mc_simulate_comparisons_free(cmp, n);
 	return MC_EXIT_OK;
@@ -334,6 +425,7 @@ static int parse_args(struct sim_args *a, int argc, char **argv)
 		{ "state", required_argument, NULL, 'S' },
 		{ "id", required_argument, NULL, 'I' },
 		{ "no-record", no_argument, NULL, 'n' },
+		{ "commit", required_argument, NULL, 'R' },
 		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -361,7 +453,9 @@ static int parse_args(struct sim_args *a, int argc, char **argv)
 		case 'd':
 			if (mc_cf_deltas_add_spec(&a->deltas, optarg))
 				return mc_cli_usage("simulate", "%s", mc_error_message());
+			a->spec_count++;
 			break;
+		case 'R': a->commit = optarg; break;
 		case 'B':
 			if (parse_number(optarg, &v, 10, MC_CF_MAX_RESAMPLES) || v != floor(v))
 				return mc_cli_usage("simulate", "--resamples wants a whole number from "
@@ -410,6 +504,11 @@ static int check_args(const struct sim_args *a)
 				    a->action == OUTCOME ? "an outcome" : "accuracy");
 	if (a->action != PREDICT && a->no_record)
 		return mc_cli_usage("simulate", "--no-record is for predictions");
+	if (a->action == ACCURACY && a->commit)
+		return mc_cli_usage("simulate", "--commit is for predictions and outcomes");
+	if (a->no_record && a->commit)
+		return mc_cli_usage("simulate", "--commit names what to record evidence about: not "
+				    "with --no-record");
 	if (a->action == PREDICT && a->id)
 		return mc_cli_usage("simulate", "--id is for simulate outcome");
 	return 0;
@@ -443,8 +542,10 @@ static int run_simulate(int argc, char **argv)
 const struct mc_command mc_cmd_simulate = {
 	"simulate", "predict a change's effect on latency, errors and cost from a traffic trace",
 	"usage: maestro simulate --trace FILE [--format-in jsonl|nginx] [--delta SPEC ...]\n"
-	"                        [--deltas FILE.json] [--state FILE] [--no-record] [--format text|json]\n"
+	"                        [--deltas FILE.json] [--state FILE] [--commit REV] [--no-record]\n"
+	"                        [--format text|json]\n"
 	"       maestro simulate outcome --id ID --trace ACTUAL [--format-in F] [--state FILE]\n"
+	"                        [--commit REV]\n"
 	"       maestro simulate accuracy [--state FILE] [--format text|json]\n\n"
 	"Reads a traffic trace (streaming, in bounded memory), applies a change's deltas per\n"
 	"route and predicts p50/p95/p99 latency, error rate (status >= 500) and cost per\n"
@@ -467,8 +568,15 @@ const struct mc_command mc_cmd_simulate = {
 	"in --state FILE (without either it is printed only). When real traffic under the\n"
 	"change is measured (a canary's or a post-release trace), simulate outcome records\n"
 	"it and prints the prediction error per route; simulate accuracy reports the p50\n"
-	"prediction error over every recorded outcome (the bar: a mean under 10 %).\n"
-	"Predictions are not recorded as signed evidence yet.\n\n"
+	"prediction error over every recorded outcome (the bar: a mean under 10 %).\n\n"
+	"Evidence: in a repository with a signing key (evidence.signing_key or git's\n"
+	"user.signingkey) and evidence.record on, a prediction and an outcome are also\n"
+	"recorded as signed evidence (kind simulation, schemas/evidence-simulation.schema.json:\n"
+	"the trace's SHA-256 and size, the deltas and where they came from, base and\n"
+	"predicted figures with their intervals; for an outcome the prediction error)\n"
+	"about --commit REV, else HEAD; maestro evidence show/verify read it back.\n"
+	"maestro review runs the same prediction for a change when simulate.trace is\n"
+	"configured, puts it on the Decision Card and gates it (docs/CONFIG.md).\n\n"
 	"  --trace FILE           the trace (for outcome: the one measured under the change)\n"
 	"  --format-in FORMAT     jsonl (default) or nginx (also apache)\n"
 	"  --cost-per-request USD cost of each request of an access log (default 0)\n"
@@ -478,7 +586,8 @@ const struct mc_command mc_cmd_simulate = {
 	"  --confidence LEVEL     interval level (default 0.95)\n"
 	"  --seed N               seed of the sampling and the bootstrap (default 1)\n"
 	"  --state FILE           the SQLite file predictions are kept in\n"
-	"  --no-record            predict without recording\n"
+	"  --commit REV           the commit evidence is about (default HEAD; needs a key)\n"
+	"  --no-record            predict without recording (neither store nor evidence)\n"
 	"  --id ID                (outcome) the prediction the trace is the outcome of\n"
 	"  --format FORMAT        text or json\n"
 	"  -C DIR                 the repository (default: the current directory)\n",

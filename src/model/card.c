@@ -345,3 +345,93 @@ void mc_card_add_contract(struct json_object *card, const char *task,
 	mc_utf8_escape_json(o);
 	json_object_object_add(card, "contract", o);
 }
+
+/* ---- the simulation section ---- */
+
+/* A metric: base, prediction and the change with its interval; change* relative to
+ * the base (absent when the base is 0). */
+static struct json_object *sim_metric(const mc_cf_metric *m)
+{
+	struct json_object *o = json_object_new_object();
+	mc_json_set_double(o, "base", m->base);
+	mc_json_set_double(o, "predicted", m->predicted);
+	mc_json_set_double(o, "delta", m->delta);
+	mc_json_set_double(o, "delta_low", m->delta_ci.lo);
+	mc_json_set_double(o, "delta_high", m->delta_ci.hi);
+	if (m->base > 0) {
+		mc_json_set_double(o, "change", m->delta / m->base);
+		mc_json_set_double(o, "change_low", m->delta_ci.lo / m->base);
+		mc_json_set_double(o, "change_high", m->delta_ci.hi / m->base);
+	}
+	return o;
+}
+
+static struct json_object *sim_route(const mc_cf_route_result *r, unsigned breaches)
+{
+	static const char *const q[3] = { "p50", "p95", "p99" };
+	struct json_object *o = json_object_new_object(), *lat = json_object_new_object();
+	struct json_object *failed = json_object_new_array();
+	int j;
+
+	mc_json_set_string(o, "route", strcmp(r->route, MC_CF_ALL) ? r->route : "all routes");
+	mc_json_set_int(o, "requests", (long long)r->count);
+	for (j = 0; j < 3; j++)
+		json_object_object_add(lat, q[j], sim_metric(&r->latency[j]));
+	json_object_object_add(o, "latency_ms", lat);
+	json_object_object_add(o, "error_rate", sim_metric(&r->error_rate));
+	json_object_object_add(o, "cost_usd_per_request", sim_metric(&r->cost));
+	if (breaches & MC_SIM_BREACH_P99)
+		json_object_array_add(failed, json_object_new_string("p99"));
+	if (breaches & MC_SIM_BREACH_ERRORS)
+		json_object_array_add(failed, json_object_new_string("error_rate"));
+	if (breaches & MC_SIM_BREACH_COST)
+		json_object_array_add(failed, json_object_new_string("cost"));
+	json_object_object_add(o, "failed", failed);
+	return o;
+}
+
+void mc_card_add_simulation(struct json_object *card, const mc_card_simulation *in)
+{
+	const mc_cf_result *r = in->result;
+	struct json_object *o = json_object_new_object(), *trace = json_object_new_object();
+	struct json_object *deltas = json_object_new_object(), *routes = json_object_new_array();
+	size_t *order = calloc(r->nroutes ? r->nroutes : 1, sizeof *order), i, shown = 0;
+
+	mc_json_set_string(trace, "name", in->trace);
+	mc_json_set_string(trace, "format", in->format);
+	mc_json_set_string(trace, "sha256", in->sha256);
+	mc_json_set_int(trace, "bytes", (long long)in->bytes);
+	mc_json_set_int(trace, "records", (long long)in->records);
+	json_object_object_add(o, "trace", trace);
+	mc_json_set_string(deltas, "origin", in->origin);
+	json_object_object_add(deltas, "document", json_object_get(in->deltas));
+	json_object_object_add(o, "deltas", deltas);
+	mc_json_set_double(o, "confidence", r->confidence);
+	mc_json_set_int(o, "resamples", r->resamples);
+	json_object_object_add(o, "overall", sim_route(&r->overall, in->overall_breaches));
+	/* Busiest first, ties in the result's order (by name). qsort has no context argument
+	 * in C17; an insertion sort of at most 1,001 routes needs none and is stable. */
+	for (i = 0; i < r->nroutes; i++)
+		order[i] = i;
+	for (i = 1; i < r->nroutes; i++) {
+		size_t k = order[i], j = i;
+		while (j > 0 && r->routes[order[j - 1]].count < r->routes[k].count) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = k;
+	}
+	for (i = 0; i < r->nroutes; i++) {
+		size_t k = order[i];
+		unsigned bits = in->breaches ? in->breaches[k] : 0;
+		if (shown < MC_CARD_SIM_ROUTES || bits) {
+			json_object_array_add(routes, sim_route(&r->routes[k], bits));
+			shown++;
+		}
+	}
+	free(order);
+	json_object_object_add(o, "routes", routes);
+	mc_json_set_int(o, "more_routes", (long long)(r->nroutes - shown));
+	mc_utf8_escape_json(o);
+	json_object_object_add(card, "simulation", o);
+}

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "model/canary.h"
+#include "model/cf.h"
 #include "model/features.h"
 #include "model/policy.h"
 #include "model/score.h"
@@ -103,5 +104,28 @@ void mc_card_add_plan(struct json_object *card, const mc_card_plan *in);
 void mc_card_add_contract(struct json_object *card, const char *task,
 			  struct json_object *contract, struct json_object *escalation,
 			  time_t escalated_at);
+
+/* How many routes the simulation section lists besides those a gate failed on. */
+#define MC_CARD_SIM_ROUTES 10
+
+/* The card's optional simulation section: the counterfactual prediction review ran
+ * (pipeline/review.c) on a trace, under deltas from somewhere. */
+typedef struct mc_card_simulation {
+	const char *trace;             /* its name: "<base>:<path>" or an absolute path */
+	const char *format;            /* "jsonl" or "nginx" */
+	const char *sha256;            /* of the trace's bytes */
+	unsigned long long bytes;
+	size_t records;
+	const char *origin;            /* where the deltas came from: cli, canary, config */
+	struct json_object *deltas;    /* borrowed: the deltas (schemas/cf-deltas.schema.json) */
+	const mc_cf_result *result;
+	const unsigned *breaches;      /* per route of result: MC_SIM_BREACH_* bits; NULL: none */
+	unsigned overall_breaches;
+} mc_card_simulation;
+
+/* Add the simulation section ("simulation"): the whole trace and the busiest
+ * MC_CARD_SIM_ROUTES routes plus every route a gate failed on, each metric with its
+ * base, prediction and the interval of the change. */
+void mc_card_add_simulation(struct json_object *card, const mc_card_simulation *in);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/cf.h"
 #include "util/alloc.h"
 #include "util/embedded.h"
 #include "util/error.h"
@@ -125,6 +126,13 @@ void mc_config_defaults(mc_config *cfg)
 	list_set(&cfg->evidence_pinned_keys, NULL, 0);
 	cfg->evidence_record = 1;
 	canary_defaults(&cfg->canary);
+	cfg->simulate_trace = NULL;
+	cfg->simulate_nginx = 0;
+	list_set(&cfg->simulate_deltas, NULL, 0);
+	cfg->simulate_min_requests = 100;
+	cfg->simulate_max_p99_increase = -1;
+	cfg->simulate_max_error_rate_increase = -1;
+	cfg->simulate_max_cost_increase = -1;
 	mc_negotiate_policy_defaults(&cfg->negotiation);
 }
 
@@ -141,6 +149,9 @@ void mc_config_free(mc_config *cfg)
 	cfg->evidence_signing_key = NULL;
 	list_free(&cfg->evidence_pinned_keys);
 	canary_free(&cfg->canary);
+	free(cfg->simulate_trace);
+	cfg->simulate_trace = NULL;
+	list_free(&cfg->simulate_deltas);
 	plan_free(cfg);
 	mc_negotiate_policy_free(&cfg->negotiation);
 }
@@ -234,6 +245,33 @@ static void take_optional_string(char **field, struct json_object *section, cons
 		return;
 	free(*field);
 	*field = v ? mc_xstrdup(json_object_get_string(v)) : NULL;
+}
+
+static void fill_simulate(mc_config *cfg, struct json_object *sim)
+{
+	if (!sim)
+		return;
+	take_optional_string(&cfg->simulate_trace, sim, "trace");
+	if (mc_json_get(sim, "format"))
+		cfg->simulate_nginx = !strcmp(mc_json_get_string(sim, "format", ""), "nginx");
+	take_list(&cfg->simulate_deltas, sim, "deltas");
+	take_count(&cfg->simulate_min_requests, sim, "min_requests");
+	take_ceiling(&cfg->simulate_max_p99_increase, sim, "max_p99_increase");
+	take_ceiling(&cfg->simulate_max_error_rate_increase, sim, "max_error_rate_increase");
+	take_ceiling(&cfg->simulate_max_cost_increase, sim, "max_cost_increase");
+}
+
+/* Each default delta parses as `maestro simulate --delta` would parse it. */
+static int check_simulate_deltas(const mc_config *cfg, const char *origin)
+{
+	mc_cf_deltas d = { 0 };
+	size_t i;
+	int rc = 0;
+	for (i = 0; i < cfg->simulate_deltas.n && !rc; i++)
+		if (mc_cf_deltas_add_spec(&d, cfg->simulate_deltas.items[i]) != 0)
+			rc = mc_error_wrap(MC_ECONFIG, "%s: /simulate/deltas/%zu", origin, i);
+	mc_cf_deltas_free(&d);
+	return rc;
 }
 
 /* A budgets object, already schema-checked (numbers >= 0); the names are checked here
@@ -465,6 +503,7 @@ static void fill(mc_config *cfg, struct json_object *doc)
 	}
 	if (mc_json_get(doc, "canary"))
 		fill_canary(&cfg->canary, mc_json_get(doc, "canary"));
+	fill_simulate(cfg, mc_json_get(doc, "simulate"));
 	mc_negotiate_policy_apply(&cfg->negotiation, mc_json_get(doc, "negotiation"));
 }
 
@@ -493,6 +532,8 @@ int mc_config_parse(mc_config *cfg, const char *text, size_t len, const char *or
 	mc_config_defaults(cfg);
 	fill(cfg, doc);
 	rc = take_plan(cfg, mc_json_get(doc, "plan"), origin);
+	if (!rc)
+		rc = check_simulate_deltas(cfg, origin);
 	json_object_put(doc);
 	if (rc)
 		mc_config_free(cfg);
@@ -527,6 +568,21 @@ static struct json_object *new_list(const mc_string_list *list)
 	for (i = 0; i < list->n; i++)
 		json_object_array_add(arr, json_object_new_string(list->items[i]));
 	return arr;
+}
+
+static struct json_object *simulate_to_json(const mc_config *cfg)
+{
+	struct json_object *sim = json_object_new_object();
+	mc_json_set_string(sim, "trace", cfg->simulate_trace);
+	mc_json_set_string(sim, "format", cfg->simulate_nginx ? "nginx" : "jsonl");
+	json_object_object_add(sim, "deltas", new_list(&cfg->simulate_deltas));
+	json_object_object_add(sim, "min_requests", json_object_new_int(cfg->simulate_min_requests));
+	json_object_object_add(sim, "max_p99_increase", new_ceiling(cfg->simulate_max_p99_increase));
+	json_object_object_add(sim, "max_error_rate_increase",
+			       new_ceiling(cfg->simulate_max_error_rate_increase));
+	json_object_object_add(sim, "max_cost_increase",
+			       new_ceiling(cfg->simulate_max_cost_increase));
+	return sim;
 }
 
 static struct json_object *budgets_to_json(const mc_budget_list *b)
@@ -634,6 +690,7 @@ struct json_object *mc_config_to_json(const mc_config *cfg)
 	mc_json_set_bool(evidence, "record", cfg->evidence_record);
 	json_object_object_add(root, "evidence", evidence);
 	json_object_object_add(root, "canary", canary_to_json(&cfg->canary));
+	json_object_object_add(root, "simulate", simulate_to_json(cfg));
 	json_object_object_add(root, "plan", plan_to_json(cfg));
 	json_object_object_add(root, "negotiation", mc_negotiate_policy_to_json(&cfg->negotiation));
 	return root;

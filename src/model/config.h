@@ -122,6 +122,14 @@ typedef struct mc_config {
 	int evidence_record;               /* review records its card when it can sign */
 	/* canary.* */
 	mc_canary_config canary;
+	/* simulate.*: the counterfactual simulation review runs, and its gates */
+	char *simulate_trace;              /* NULL: no simulation */
+	int simulate_nginx;                /* the trace is an access log (else JSON Lines) */
+	mc_string_list simulate_deltas;    /* default deltas, as `maestro simulate --delta` */
+	int simulate_min_requests;         /* routes with fewer are not gated on their own */
+	double simulate_max_p99_increase;  /* relative; < 0 means no gate */
+	double simulate_max_error_rate_increase; /* absolute fraction; < 0 means no gate */
+	double simulate_max_cost_increase; /* relative; < 0 means no gate */
 	/* plan.*: the budgets a review plans the portfolio under for its card */
 	mc_budget_list plan_budgets;       /* one plan; empty: none (unless trains) */
 	mc_config_train *plan_trains;      /* release trains in order; replace plan_budgets */

@@ -30,6 +30,9 @@ static const struct {
 			    "schemas/evidence-release.schema.json" },
 	[MC_EV_CANARY] = { "canary", "https://maestro-conductor.dev/evidence/canary/v1",
 			   "schemas/evidence-canary.schema.json" },
+	[MC_EV_SIMULATION] = { "simulation",
+			       "https://maestro-conductor.dev/evidence/simulation/v1",
+			       "schemas/evidence-simulation.schema.json" },
 };
 
 #define STATEMENT_SCHEMA "schemas/intoto-statement.schema.json"

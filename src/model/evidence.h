@@ -20,6 +20,7 @@ enum mc_evidence_kind {
 	MC_EV_PENALTY,
 	MC_EV_RELEASE,
 	MC_EV_CANARY,
+	MC_EV_SIMULATION,     /* a counterfactual prediction or its outcome (maestro simulate) */
 	MC_EV_KIND_COUNT
 };
 

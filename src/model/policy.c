@@ -1,6 +1,7 @@
 /* Policy gates with reasons (policy.h). Pure: decisions from numbers and paths. */
 #include "model/policy.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,139 @@ static void gate_canary(mc_gate *g, const mc_canary_judgement *j)
 			 mc_canary_verdict_name(j->verdict), j->score, j->reason);
 }
 
+/* How many breaches the simulation gate's reason lists before "and N more". */
+#define MC_POLICY_LIST_BREACHES 5
+
+int mc_policy_simulation_gated(const mc_config *cfg)
+{
+	return cfg->simulate_max_p99_increase >= 0 || cfg->simulate_max_error_rate_increase >= 0 ||
+	       cfg->simulate_max_cost_increase >= 0;
+}
+
+/* The upper bound of a change relative to its base; a change from 0 is infinite. */
+static double relative_upper(const mc_cf_metric *m)
+{
+	if (m->base > 0)
+		return m->delta_ci.hi / m->base;
+	return m->delta_ci.hi > 0 ? INFINITY : 0;
+}
+
+unsigned mc_policy_simulation_breaches(const mc_config *cfg, const mc_cf_route_result *r,
+				       int overall)
+{
+	unsigned bits = 0;
+	if (!overall && r->count < (uint64_t)cfg->simulate_min_requests)
+		return 0;
+	if (cfg->simulate_max_p99_increase >= 0 &&
+	    relative_upper(&r->latency[MC_CF_P99]) > cfg->simulate_max_p99_increase)
+		bits |= MC_SIM_BREACH_P99;
+	if (cfg->simulate_max_error_rate_increase >= 0 &&
+	    r->error_rate.delta_ci.hi > cfg->simulate_max_error_rate_increase)
+		bits |= MC_SIM_BREACH_ERRORS;
+	if (cfg->simulate_max_cost_increase >= 0 &&
+	    relative_upper(&r->cost) > cfg->simulate_max_cost_increase)
+		bits |= MC_SIM_BREACH_COST;
+	return bits;
+}
+
+/* "+12.3 %" (or "from 0" when there is no base to compare with). */
+static void relative_text(mc_strbuf *sb, const mc_cf_metric *m, double v)
+{
+	if (m->base > 0)
+		mc_strbuf_printf(sb, "%+.1f %%", v * 100);
+	else
+		mc_strbuf_printf(sb, "from 0 to %g", m->base + v);
+}
+
+/* One sentence per broken gate of a route: what, by how much, against which key. */
+static void describe_breaches(mc_strbuf *sb, const mc_config *cfg, const mc_cf_route_result *r,
+			      unsigned bits, double confidence, size_t *listed, size_t *more)
+{
+	const char *name = strcmp(r->route, MC_CF_ALL) ? r->route : "all routes";
+	const mc_cf_metric *p99 = &r->latency[MC_CF_P99], *err = &r->error_rate, *cost = &r->cost;
+
+	if (bits & MC_SIM_BREACH_P99) {
+		if ((*listed)++ < MC_POLICY_LIST_BREACHES) {
+			mc_strbuf_printf(sb, "%s%s: predicted p99 latency ", *listed > 1 ? "; " : "", name);
+			relative_text(sb, p99, p99->base > 0 ? p99->delta / p99->base : p99->delta);
+			mc_strbuf_printf(sb, " (up to ");
+			relative_text(sb, p99, p99->base > 0 ? p99->delta_ci.hi / p99->base
+							     : p99->delta_ci.hi);
+			mc_strbuf_printf(sb, " at %g %%) is over simulate.max_p99_increase = %g %%",
+					 confidence * 100, cfg->simulate_max_p99_increase * 100);
+		} else {
+			(*more)++;
+		}
+	}
+	if (bits & MC_SIM_BREACH_ERRORS) {
+		if ((*listed)++ < MC_POLICY_LIST_BREACHES)
+			mc_strbuf_printf(sb, "%s%s: predicted error rate %+.2f points (up to %+.2f at %g %%) is "
+					 "over simulate.max_error_rate_increase = %g points",
+					 *listed > 1 ? "; " : "", name, err->delta * 100,
+					 err->delta_ci.hi * 100, confidence * 100,
+					 cfg->simulate_max_error_rate_increase * 100);
+		else
+			(*more)++;
+	}
+	if (bits & MC_SIM_BREACH_COST) {
+		if ((*listed)++ < MC_POLICY_LIST_BREACHES) {
+			mc_strbuf_printf(sb, "%s%s: predicted cost per request ", *listed > 1 ? "; " : "", name);
+			relative_text(sb, cost, cost->base > 0 ? cost->delta / cost->base : cost->delta);
+			mc_strbuf_printf(sb, " (up to ");
+			relative_text(sb, cost, cost->base > 0 ? cost->delta_ci.hi / cost->base
+							       : cost->delta_ci.hi);
+			mc_strbuf_printf(sb, " at %g %%) is over simulate.max_cost_increase = %g %%",
+					 confidence * 100, cfg->simulate_max_cost_increase * 100);
+		} else {
+			(*more)++;
+		}
+	}
+}
+
+/* The counterfactual gate: every gated route and the whole trace, upper bounds of the
+ * intervals against the configured increases. A configured gate with no prediction
+ * (its trace could not be read) fails: the change has not been shown safe. */
+static void gate_simulation(mc_gate *g, const mc_config *cfg, const mc_policy_input *in)
+{
+	const mc_cf_result *r = in->simulation;
+	mc_strbuf sb = MC_STRBUF_INIT;
+	size_t listed = 0, more = 0, gated = 1, i;
+	unsigned bits;
+
+	if (!mc_policy_simulation_gated(cfg)) {
+		gate_set(g, "simulation", 0, 1, "no gate on predicted increases (simulate.max_p99_increase, "
+			 "max_error_rate_increase, max_cost_increase)");
+		return;
+	}
+	if (in->simulation_error) {
+		gate_set(g, "simulation", 1, 0, "the simulation could not run: %s", in->simulation_error);
+		return;
+	}
+	if (!r) {
+		gate_set(g, "simulation", 0, 1, "nothing simulated (simulate.trace and deltas from "
+			 "--delta, the canary or simulate.deltas)");
+		return;
+	}
+	/* Routes first: the route that moved says more than the whole trace it moved. */
+	for (i = 0; i < r->nroutes; i++) {
+		if (r->routes[i].count >= (uint64_t)cfg->simulate_min_requests)
+			gated++;
+		if ((bits = mc_policy_simulation_breaches(cfg, &r->routes[i], 0)))
+			describe_breaches(&sb, cfg, &r->routes[i], bits, r->confidence, &listed, &more);
+	}
+	if ((bits = mc_policy_simulation_breaches(cfg, &r->overall, 1)))
+		describe_breaches(&sb, cfg, &r->overall, bits, r->confidence, &listed, &more);
+	if (more)
+		mc_strbuf_printf(&sb, "; and %zu more", more);
+	if (listed)
+		gate_set(g, "simulation", 1, 0, "%s", sb.buf);
+	else
+		gate_set(g, "simulation", 1, 1, "predicted increases are within the limits at %g %% on "
+			 "all routes and %zu gated route(s) (simulate.max_*_increase)",
+			 r->confidence * 100, gated - 1);
+	mc_strbuf_release(&sb);
+}
+
 void mc_policy_evaluate(mc_verdict *out, const mc_config *cfg, const mc_policy_input *in)
 {
 	int i;
@@ -138,6 +272,7 @@ void mc_policy_evaluate(mc_verdict *out, const mc_config *cfg, const mc_policy_i
 	gate_budget(&out->gates[MC_GATE_BUDGET_CI], "budget_ci_minutes", "CI time",
 		    "policy.max_ci_minutes", in->ci_minutes, cfg->policy_max_ci_minutes, 0);
 	gate_canary(&out->gates[MC_GATE_CANARY], in->canary);
+	gate_simulation(&out->gates[MC_GATE_SIMULATION], cfg, in);
 	out->passed = 1;
 	for (i = 0; i < MC_GATE_COUNT; i++)
 		if (out->gates[i].applies && !out->gates[i].passed)

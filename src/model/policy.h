@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "model/canary.h"
+#include "model/cf.h"
 #include "model/config.h"
 
 enum mc_gate_id {
@@ -17,6 +18,7 @@ enum mc_gate_id {
 	MC_GATE_BUDGET_LLM,     /* policy.max_llm_usd */
 	MC_GATE_BUDGET_CI,      /* policy.max_ci_minutes */
 	MC_GATE_CANARY,         /* the shadow canary's verdict, when it ran */
+	MC_GATE_SIMULATION,     /* simulate.max_*_increase on the counterfactual prediction */
 	MC_GATE_COUNT
 };
 
@@ -41,7 +43,20 @@ typedef struct mc_policy_input {
 	double llm_usd;
 	double ci_minutes;
 	const mc_canary_judgement *canary; /* NULL: the canary did not run (the gate does not apply) */
+	const mc_cf_result *simulation;   /* the counterfactual prediction; NULL: not run */
+	const char *simulation_error;     /* why a configured simulation could not run, or NULL */
 } mc_policy_input;
+
+/* Which simulation gates a route's predicted changes break (upper bounds of their
+ * intervals against simulate.max_*_increase): MC_SIM_BREACH_* bits, 0 for none. A route
+ * below simulate.min_requests is not gated unless it is the whole trace (overall). */
+#define MC_SIM_BREACH_P99 1u
+#define MC_SIM_BREACH_ERRORS 2u
+#define MC_SIM_BREACH_COST 4u
+unsigned mc_policy_simulation_breaches(const mc_config *cfg, const mc_cf_route_result *r,
+				       int overall);
+/* Whether any simulate.max_*_increase gate is configured. */
+int mc_policy_simulation_gated(const mc_config *cfg);
 
 void mc_policy_evaluate(mc_verdict *out, const mc_config *cfg, const mc_policy_input *in);
 void mc_verdict_free(mc_verdict *v);

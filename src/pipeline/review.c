@@ -14,6 +14,7 @@
 #include "model/card.h"
 #include "pipeline/evidence.h"
 #include "pipeline/portfolio.h"
+#include "pipeline/simulate.h"
 #include "model/config.h"
 #include "model/policy.h"
 #include "model/risk.h"
@@ -32,6 +33,8 @@
 
 #define CARD_TEMPLATE "templates/decision-card.md"
 #define CARD_SCHEMA "schemas/decision-card.schema.json"
+/* A trace committed to the repository is read into memory whole: at most this much. */
+#define SIM_TRACE_IN_REPO_MAX ((size_t)256 << 20)
 
 /* Everything one run holds; released in one place whatever stage failed. */
 struct run {
@@ -47,6 +50,13 @@ struct run {
 	mc_signals signals;
 	mc_score score;
 	mc_verdict verdict;
+	/* the counterfactual simulation (simulate.trace), when it ran or failed to */
+	int simulated;                /* sim_result holds a prediction */
+	mc_cf_result sim_result;
+	mc_simulate_trace sim_trace;
+	mc_cf_deltas sim_deltas;
+	const char *sim_origin;
+	char *sim_error;              /* why a configured simulation could not run */
 };
 
 char *mc_review_cache_path(mc_repo *repo)
@@ -161,8 +171,137 @@ static void evaluate_policy(struct run *r)
 	in.llm_usd = r->score.llm_usd;
 	in.ci_minutes = r->score.ci_minutes;
 	in.canary = r->opt->canary;
+	in.simulation = r->simulated ? &r->sim_result : NULL;
+	in.simulation_error = r->sim_error;
 	mc_policy_evaluate(&r->verdict, &r->cfg, &in);
 	free(paths);
+}
+
+/* ---- the counterfactual simulation ---- */
+
+/* The change's deltas: the command line's, else the canary's, else the config's. */
+static int choose_deltas(struct run *r)
+{
+	const mc_review_options *o = r->opt;
+	size_t i;
+	int rc;
+
+	if (o->ndeltas) {
+		r->sim_origin = MC_SIMULATE_FROM_CLI;
+		for (i = 0; i < o->ndeltas; i++)
+			if ((rc = mc_cf_deltas_add_spec(&r->sim_deltas, o->deltas[i])) != 0)
+				return rc;
+		return 0;
+	}
+	if (o->canary_deltas && o->canary_deltas->n) {
+		/* A copy through the deltas' document, so the caller keeps its own. */
+		struct json_object *doc = mc_cf_deltas_to_json(o->canary_deltas);
+		r->sim_origin = MC_SIMULATE_FROM_CANARY;
+		rc = mc_cf_deltas_add_json(&r->sim_deltas, doc);
+		json_object_put(doc);
+		return rc;
+	}
+	r->sim_origin = MC_SIMULATE_FROM_CONFIG;
+	for (i = 0; i < r->cfg.simulate_deltas.n; i++)
+		if ((rc = mc_cf_deltas_add_spec(&r->sim_deltas, r->cfg.simulate_deltas.items[i])) != 0)
+			return rc;
+	return 0;
+}
+
+/* simulate.trace: an absolute path is a file of the reviewing machine; anything else is
+ * a path in the repository, read at the base commit like the config. */
+static int read_sim_trace(struct run *r, mc_cf **cf)
+{
+	mc_trace_options topt = { .format = r->cfg.simulate_nginx ? MC_TRACE_NGINX : MC_TRACE_JSONL };
+	const char *path = r->cfg.simulate_trace;
+	mc_strbuf name = MC_STRBUF_INIT;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (path[0] == '/')
+		return mc_simulate_read_trace(cf, &r->sim_trace, path, &topt, 1, 1);
+	mc_strbuf_printf(&name, "%.12s:%s", r->facts.range.base, path);
+	rc = mc_repo_read_file_at(&text, &len, NULL, r->repo, r->facts.range.base, path,
+				  SIM_TRACE_IN_REPO_MAX);
+	if (rc == MC_ENOTFOUND)
+		rc = mc_error_set(MC_ENOTFOUND, "simulate.trace: %s: no such file in the base commit",
+				  name.buf);
+	else if (rc)
+		rc = mc_error_wrap(rc, "simulate.trace: %s", name.buf);
+	else
+		rc = mc_simulate_read_mem(cf, &r->sim_trace, text, len, name.buf, &topt, 1);
+	free(text);
+	mc_strbuf_release(&name);
+	return rc;
+}
+
+/*
+ * Predict the change's effect on the configured trace. Nothing configured, or no deltas
+ * from anywhere: nothing runs. A trace that cannot be read is not an error of the
+ * review: it is kept in sim_error, and the simulation gate (when configured) fails on
+ * it; bad deltas on the command line are the caller's error.
+ */
+static int simulate_change(struct run *r)
+{
+	mc_cf_options copt = { .seed = 1 };
+	mc_cf *cf = NULL;
+	int rc;
+
+	if (!r->cfg.simulate_trace)
+		return 0;
+	if ((rc = choose_deltas(r)) != 0)
+		return mc_error_wrap(rc, "simulation deltas from %s", r->sim_origin);
+	if (!r->sim_deltas.n)
+		return 0;
+	rc = read_sim_trace(r, &cf);
+	if (!rc) {
+		rc = mc_cf_predict(&r->sim_result, cf, &r->sim_deltas, &copt);
+		mc_cf_free(cf);
+	}
+	if (rc) {
+		r->sim_error = mc_xstrdup(mc_error_message());
+		mc_log(MC_LOG_WARN, "simulation not run", "error", r->sim_error, NULL);
+		mc_error_clear();
+		return 0;
+	}
+	r->simulated = 1;
+	return 0;
+}
+
+/* The card's simulation section, or a warning when the simulation could not run and no
+ * gate made that a blocking reason already. */
+static void add_simulation(struct run *r, mc_review *out)
+{
+	mc_card_simulation in = { 0 };
+	unsigned *breaches;
+	size_t i;
+
+	if (r->sim_error && !mc_policy_simulation_gated(&r->cfg)) {
+		mc_strbuf sb = MC_STRBUF_INIT;
+		mc_strbuf_printf(&sb, "the simulation could not run: %s", r->sim_error);
+		json_object_array_add(mc_json_get(out->card, "warnings"),
+				      json_object_new_string(sb.buf));
+		mc_strbuf_release(&sb);
+	}
+	if (!r->simulated)
+		return;
+	breaches = mc_xcalloc(r->sim_result.nroutes ? r->sim_result.nroutes : 1, sizeof *breaches);
+	for (i = 0; i < r->sim_result.nroutes; i++)
+		breaches[i] = mc_policy_simulation_breaches(&r->cfg, &r->sim_result.routes[i], 0);
+	in.trace = r->sim_trace.name;
+	in.format = r->sim_trace.format == MC_TRACE_NGINX ? "nginx" : "jsonl";
+	in.sha256 = r->sim_trace.sha256;
+	in.bytes = r->sim_trace.bytes;
+	in.records = r->sim_trace.records;
+	in.origin = r->sim_origin;
+	in.deltas = mc_cf_deltas_to_json(&r->sim_deltas);
+	in.result = &r->sim_result;
+	in.breaches = breaches;
+	in.overall_breaches = mc_policy_simulation_breaches(&r->cfg, &r->sim_result.overall, 1);
+	mc_card_add_simulation(out->card, &in);
+	json_object_put(in.deltas);
+	free(breaches);
 }
 
 static struct json_object *build_card(struct run *r, time_t now)
@@ -368,6 +507,8 @@ static int run_stages(struct run *r, mc_review *out)
 	if ((rc = load_config(r, r->facts.range.base)) != 0)
 		return rc;
 	collect_signals(r);
+	if ((rc = simulate_change(r)) != 0)
+		return rc;
 	mc_score_compute(&r->score, &r->cfg, &r->signals, &r->facts.features, mc_risk_default());
 	evaluate_policy(r);
 	out->passed = r->verdict.passed;
@@ -375,6 +516,7 @@ static int run_stages(struct run *r, mc_review *out)
 	out->card = build_card(r, now);
 	refresh_portfolio(r, out, now);
 	add_contract(r, out);
+	add_simulation(r, out);
 	if ((rc = render_card(out)) != 0 || (rc = record_card(r, out)) != 0)
 		return rc;
 	return 0;
@@ -390,6 +532,11 @@ int mc_review_run(mc_review *out, const mc_review_options *opt)
 	r.opt = opt;
 	rc = run_stages(&r, out);
 	mc_verdict_free(&r.verdict);
+	if (r.simulated)
+		mc_cf_result_free(&r.sim_result);
+	mc_simulate_trace_free(&r.sim_trace);
+	mc_cf_deltas_free(&r.sim_deltas);
+	free(r.sim_error);
 	mc_score_free(&r.score);
 	mc_signals_free(&r.signals);
 	mc_config_origin_free(&r.config);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "model/canary.h"
+#include "model/cf.h"
 #include "pipeline/config_at.h"
 #include "pipeline/facts.h"
 
@@ -40,6 +41,13 @@ typedef struct mc_review_options {
 	 * NULL when it did not run: the card's canary section and the canary gate (a
 	 * failing canary fails the policy verdict with its reason). */
 	const mc_canary_judgement *canary;
+	/* The change's deltas for the counterfactual simulation, which runs when the base's
+	 * config names simulate.trace: specs as `maestro simulate --delta` takes them (the
+	 * command line), else canary_deltas (the shadow canary's measurement, made with
+	 * mc_simulate_deltas_from_canary; borrowed), else simulate.deltas. */
+	const char *const *deltas;
+	size_t ndeltas;
+	const mc_cf_deltas *canary_deltas;
 } mc_review_options;
 
 typedef struct mc_review {

@@ -7,16 +7,25 @@
 #include "pipeline/simulate.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "adapters/git/repo.h"
 #include "adapters/store/simulation.h"
+#include "pipeline/config_at.h"
+#include "pipeline/evidence.h"
 #include "pipeline/review.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/time.h"
+#include "util/utf8.h"
 
 static int add_record(void *ctx, const mc_trace_record *rec)
 {
@@ -34,6 +43,155 @@ int mc_simulate_read(mc_cf **out, size_t *nrecords, const char *path,
 		*out = NULL;
 	}
 	return rc;
+}
+
+/* ---- reading with a digest ---- */
+
+struct digest {
+	EVP_MD_CTX *md;
+	unsigned long long bytes;
+};
+
+static void digest_bytes(void *ctx, const char *data, size_t len)
+{
+	struct digest *d = ctx;
+	EVP_DigestUpdate(d->md, data, len);
+	d->bytes += len;
+}
+
+static void digest_start(struct digest *d, mc_trace_options *topt)
+{
+	d->md = EVP_MD_CTX_new();
+	d->bytes = 0;
+	if (!d->md || EVP_DigestInit_ex(d->md, EVP_sha256(), NULL) != 1) {
+		/* Only allocation fails here: treat it as util/alloc.h does. */
+		fputs("maestro: cannot start a SHA-256 digest\n", stderr);
+		exit(4);
+	}
+	topt->on_bytes = digest_bytes;
+	topt->bytes_ctx = d;
+}
+
+static void digest_finish(struct digest *d, mc_simulate_trace *t)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0, i;
+	EVP_DigestFinal_ex(d->md, md, &len);
+	EVP_MD_CTX_free(d->md);
+	for (i = 0; i < len && i < 32; i++)
+		snprintf(t->sha256 + 2 * i, 3, "%02x", md[i]);
+	t->bytes = d->bytes;
+	t->digested = 1;
+}
+
+int mc_simulate_read_trace(mc_cf **out, mc_simulate_trace *t, const char *path,
+			   const mc_trace_options *topt, uint64_t seed, int digest)
+{
+	mc_trace_options opt = *topt;
+	struct digest d;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	t->name = mc_xstrdup(path);
+	t->format = topt->format;
+	if (digest)
+		digest_start(&d, &opt);
+	mc_cf_new(out, seed);
+	rc = mc_trace_read_path(&t->records, path, &opt, add_record, *out);
+	if (digest)
+		digest_finish(&d, t);
+	if (rc) {
+		mc_cf_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int mc_simulate_read_mem(mc_cf **out, mc_simulate_trace *t, const char *data, size_t len,
+			 const char *name, const mc_trace_options *topt, uint64_t seed)
+{
+	mc_trace_options opt = *topt;
+	struct digest d;
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	t->name = mc_xstrdup(name);
+	t->format = topt->format;
+	digest_start(&d, &opt);
+	mc_cf_new(out, seed);
+	rc = mc_trace_read_mem(&t->records, data, len, name, &opt, add_record, *out);
+	digest_finish(&d, t);
+	if (rc) {
+		mc_cf_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+void mc_simulate_trace_free(mc_simulate_trace *t)
+{
+	free(t->name);
+	memset(t, 0, sizeof *t);
+}
+
+/* ---- deltas from the canary ---- */
+
+static int canary_delta(mc_cf_deltas *out, const mc_simulate_canary_metric *m, int *taken)
+{
+	static const struct {
+		const char *name, *key;
+		int latency;  /* a factor of a latency: base must be > 0 */
+	} names[] = {
+		{ "latency_ms", "latency", 1 }, { "p50_ms", "p50", 1 }, { "p95_ms", "p95", 1 },
+		{ "p99_ms", "p99", 1 },         { "error_rate", "errors", 0 }, { "cost_usd", "cost", 0 },
+	};
+	const char *route = m->route ? m->route : MC_CF_ALL;
+	mc_strbuf spec = MC_STRBUF_INIT;
+	size_t i;
+	int rc;
+
+	*taken = 0;
+	for (i = 0; i < sizeof names / sizeof *names; i++)
+		if (!strcmp(m->name, names[i].name))
+			break;
+	if (i == sizeof names / sizeof *names)
+		return 0;
+	if (!isfinite(m->base) || !isfinite(m->head) || m->base < 0 || m->head < 0)
+		return mc_error_set(MC_EINVAL, "canary metric %s: base %g and head %g must be finite "
+				    "and >= 0", m->name, m->base, m->head);
+	if (names[i].latency && m->base <= 0)
+		return mc_error_set(MC_EINVAL, "canary metric %s: a base of %g ms gives no factor",
+				    m->name, m->base);
+	if (!strcmp(names[i].key, "errors") || (!strcmp(names[i].key, "cost") && m->base <= 0)) {
+		double add = m->head - m->base;
+		mc_strbuf_printf(&spec, "%s:%s=%c%.17g", route, names[i].key, add < 0 ? '-' : '+',
+				 fabs(add));
+	} else {
+		mc_strbuf_printf(&spec, "%s:%s=x%.17g", route, names[i].key, m->head / m->base);
+	}
+	rc = mc_cf_deltas_add_spec(out, spec.buf);
+	mc_strbuf_release(&spec);
+	if (rc)
+		return mc_error_wrap(rc, "canary metric %s", m->name);
+	*taken = 1;
+	return 0;
+}
+
+int mc_simulate_deltas_from_canary(mc_cf_deltas *out, size_t *used,
+				   const mc_simulate_canary_metric *m, size_t n)
+{
+	size_t i;
+	int rc, taken;
+
+	if (used)
+		*used = 0;
+	for (i = 0; i < n; i++) {
+		if ((rc = canary_delta(out, &m[i], &taken)) != 0)
+			return rc;
+		if (used)
+			*used += (size_t)taken;
+	}
+	return 0;
 }
 
 int mc_simulate_open_store(mc_store **out, char **where, const char *state_path,
@@ -207,4 +365,200 @@ int mc_simulate_accuracy_of(mc_simulate_accuracy *out, mc_store *store)
 	free(errors);
 	mc_sim_pairs_free(pairs, npairs);
 	return 0;
+}
+
+/* ---- evidence ---- */
+
+static struct json_object *trace_json(const mc_simulate_trace *t)
+{
+	struct json_object *o = json_object_new_object();
+	mc_json_set_string(o, "name", t->name);
+	mc_json_set_string(o, "format", t->format == MC_TRACE_NGINX ? "nginx" : "jsonl");
+	mc_json_set_int(o, "records", (long long)t->records);
+	mc_json_set_int(o, "bytes", (long long)t->bytes);
+	mc_json_set_string(o, "sha256", t->sha256);
+	return o;
+}
+
+static void set_time(struct json_object *o, const char *key, time_t at)
+{
+	char when[MC_TIME_ISO_LEN];
+	mc_time_iso8601(when, at, -1);
+	mc_json_set_string(o, key, when);
+}
+
+static int by_requests_desc(const void *a, const void *b)
+{
+	struct json_object *x = *(struct json_object *const *)a, *y = *(struct json_object *const *)b;
+	int64_t nx = json_object_get_int64(mc_json_get(x, "requests"));
+	int64_t ny = json_object_get_int64(mc_json_get(y, "requests"));
+	if (nx != ny)
+		return nx < ny ? 1 : -1;
+	return strcmp(mc_json_get_string(x, "route", ""), mc_json_get_string(y, "route", ""));
+}
+
+/* The busiest max routes of a result document's "routes" array, in a new array. */
+static struct json_object *busiest_routes(struct json_object *routes, size_t max, size_t *more)
+{
+	size_t n = json_object_array_length(routes), i;
+	struct json_object **v = mc_xcalloc(n ? n : 1, sizeof *v), *out = json_object_new_array();
+	for (i = 0; i < n; i++)
+		v[i] = json_object_array_get_idx(routes, i);
+	qsort(v, n, sizeof *v, by_requests_desc);
+	for (i = 0; i < n && i < max; i++)
+		json_object_array_add(out, json_object_get(v[i]));
+	*more = n > max ? n - max : 0;
+	free(v);
+	return out;
+}
+
+struct json_object *mc_simulate_prediction_predicate(const mc_simulate_trace *t,
+						     const char *origin, const mc_cf_deltas *d,
+						     const mc_cf_result *r, int64_t id, time_t at)
+{
+	struct json_object *p = json_object_new_object(), *deltas = json_object_new_object();
+	struct json_object *model = json_object_new_object(), *result = mc_cf_result_to_json(r);
+	size_t more;
+
+	mc_json_set_string(p, "kind", "prediction");
+	set_time(p, "at", at);
+	if (id > 0)
+		mc_json_set_int(p, "prediction_id", id);
+	json_object_object_add(p, "trace", trace_json(t));
+	mc_json_set_string(deltas, "origin", origin);
+	json_object_object_add(deltas, "document", mc_cf_deltas_to_json(d));
+	json_object_object_add(p, "deltas", deltas);
+	mc_json_set_int(model, "resamples", r->resamples);
+	mc_json_set_double(model, "confidence", r->confidence);
+	mc_json_set_int(model, "seed", (long long)r->seed);
+	json_object_object_add(p, "model", model);
+	json_object_object_add(p, "overall", json_object_get(mc_json_get(result, "overall")));
+	json_object_object_add(p, "routes", busiest_routes(mc_json_get(result, "routes"),
+							   MC_SIMULATE_EVIDENCE_ROUTES, &more));
+	mc_json_set_int(p, "more_routes", (long long)more);
+	json_object_put(result);
+	mc_utf8_escape_json(p);
+	return p;
+}
+
+/* A relative error, or null when there is none (an actual value of 0). */
+static void set_error(struct json_object *o, const char *key, double e)
+{
+	if (isfinite(e))
+		mc_json_set_double(o, key, e);
+	else
+		json_object_object_add(o, key, NULL);
+}
+
+static struct json_object *compared(double predicted, double actual, double error, int with_error)
+{
+	struct json_object *o = json_object_new_object();
+	mc_json_set_double(o, "predicted", predicted);
+	mc_json_set_double(o, "actual", actual);
+	if (with_error)
+		set_error(o, "error", error);
+	return o;
+}
+
+static struct json_object *comparison_json(const mc_simulate_comparison *c)
+{
+	static const char *const q[3] = { "p50_ms", "p95_ms", "p99_ms" };
+	struct json_object *o = json_object_new_object();
+	int j;
+	mc_json_set_string(o, "route", c->route);
+	mc_json_set_int(o, "predicted_requests", c->predicted_requests);
+	mc_json_set_int(o, "actual_requests", c->actual_requests);
+	for (j = 0; j < 3; j++)
+		json_object_object_add(o, q[j], compared(c->predicted[j], c->actual[j], c->error[j], 1));
+	json_object_object_add(o, "error_rate", compared(c->predicted_error_rate,
+							 c->actual_error_rate, 0, 0));
+	json_object_object_add(o, "cost_usd_per_request",
+			       compared(c->predicted_cost, c->actual_cost, c->cost_error, 1));
+	return o;
+}
+
+struct json_object *mc_simulate_outcome_predicate(const mc_simulate_trace *t, int64_t id,
+						  const mc_simulate_comparison *c, size_t n,
+						  time_t at)
+{
+	struct json_object *p = json_object_new_object(), *list = json_object_new_array();
+	size_t i;
+
+	mc_json_set_string(p, "kind", "outcome");
+	set_time(p, "at", at);
+	mc_json_set_int(p, "prediction_id", id);
+	json_object_object_add(p, "trace", trace_json(t));
+	/* mc_simulate_outcome puts the whole trace's row first, then routes by name. */
+	for (i = 0; i < n && i < MC_SIMULATE_EVIDENCE_ROUTES + 1; i++)
+		json_object_array_add(list, comparison_json(&c[i]));
+	json_object_object_add(p, "comparisons", list);
+	mc_json_set_int(p, "more_routes", (long long)(n > i ? n - i : 0));
+	if (n && !strcmp(c[0].route, MC_CF_ALL))
+		set_error(p, "p50_error", c[0].error[0]);
+	mc_utf8_escape_json(p);
+	return p;
+}
+
+/* A name for people: the work tree's directory (or the git dir's, when bare). */
+static char *repository_name(mc_repo *repo)
+{
+	const char *dir = mc_repo_workdir(repo) ? mc_repo_workdir(repo) : mc_repo_commondir(repo);
+	size_t end = strlen(dir), start;
+	while (end > 1 && dir[end - 1] == '/')
+		end--;
+	for (start = end; start > 0 && dir[start - 1] != '/'; start--)
+		;
+	return mc_xstrndup(dir + start, end - start);
+}
+
+int mc_simulate_evidence_open(mc_simulate_evidence *ev, const char *repo_path, const char *rev)
+{
+	mc_config_origin origin;
+	int rc;
+
+	memset(ev, 0, sizeof *ev);
+	if (mc_repo_open(&ev->repo, repo_path ? repo_path : ".") != 0) {
+		if (!rev) {
+			mc_error_clear();
+			return 0;
+		}
+		return mc_error_set(MC_EENV, "--commit %s: not in a git repository", rev);
+	}
+	if (!rev && mc_repo_check_head(ev->repo) != 0) {
+		mc_error_clear();
+		mc_repo_free(ev->repo);
+		ev->repo = NULL;
+		return 0;
+	}
+	if ((rc = mc_repo_resolve(ev->commit, ev->repo, rev ? rev : "HEAD")) != 0 ||
+	    (rc = mc_config_at(&ev->cfg, &origin, ev->repo, ev->commit)) != 0) {
+		mc_repo_free(ev->repo);
+		ev->repo = NULL;
+		if (rev)
+			return rc;
+		/* Evidence nobody asked for does not stop a prediction: say why there is none. */
+		mc_log(MC_LOG_WARN, "no evidence recorded", "error", mc_error_message(), NULL);
+		mc_error_clear();
+		return 0;
+	}
+	mc_config_origin_free(&origin);
+	ev->name = repository_name(ev->repo);
+	ev->will_sign = ev->cfg.evidence_record && mc_evidence_signing_configured(ev->repo, &ev->cfg);
+	return 0;
+}
+
+int mc_simulate_evidence_record(char **note, int *appended, mc_simulate_evidence *ev,
+				struct json_object *predicate, const char *what)
+{
+	return mc_evidence_record_as_configured(note, appended, ev->repo, &ev->cfg, MC_EV_SIMULATION,
+						ev->name, ev->commit, predicate, what);
+}
+
+void mc_simulate_evidence_close(mc_simulate_evidence *ev)
+{
+	if (ev->repo)
+		mc_config_free(&ev->cfg);
+	mc_repo_free(ev->repo);
+	free(ev->name);
+	memset(ev, 0, sizeof *ev);
 }

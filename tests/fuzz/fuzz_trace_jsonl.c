@@ -55,7 +55,7 @@ static void cross_check(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	mc_trace_options opt = { MC_TRACE_JSONL, 0, 4096 };
+	mc_trace_options opt = { .format = MC_TRACE_JSONL, .max_line = 4096 };
 	mc_cf *cf;
 	mc_cf_result r;
 	size_t n = 0, i;

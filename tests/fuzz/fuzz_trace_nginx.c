@@ -32,7 +32,7 @@ static int check_record(void *ctx, const mc_trace_record *rec)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	mc_trace_options opt = { MC_TRACE_NGINX, 0.5, 4096 };
+	mc_trace_options opt = { .format = MC_TRACE_NGINX, .cost_per_request_usd = 0.5, .max_line = 4096 };
 	size_t n = 0;
 	int rc = mc_trace_read_mem(&n, (const char *)data, size, "fuzz", &opt, check_record, NULL);
 	if (rc && ((rc != MC_EINVAL && rc != MC_ELIMIT) || strncmp(mc_error_message(), "fuzz:", 5)))

@@ -326,7 +326,7 @@ START_TEST(schema_defaults_equal_struct_defaults)
 			leaves++;
 		}
 	}
-	ck_assert_int_eq(leaves, 63);
+	ck_assert_int_eq(leaves, 70);
 	ck_assert_int_eq(json_object_object_length(effective),
 			 json_object_object_length(mc_json_get(schema, "properties")));
 	json_object_put(effective);

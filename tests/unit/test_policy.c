@@ -30,7 +30,7 @@ START_TEST(a_quiet_change_passes_every_gate)
 {
 	mc_config cfg;
 	const char *paths[] = { "README.md" };
-	mc_policy_input in = { 0.2, paths, 1, 0, 1.0, 10, NULL };
+	mc_policy_input in = { .risk = 0.2, .paths = paths, .npaths = 1, .approvals = 0, .llm_usd = 1.0, .ci_minutes = 10 };
 	mc_verdict v;
 	config(&cfg);
 	mc_policy_evaluate(&v, &cfg, &in);
@@ -47,7 +47,7 @@ END_TEST
 START_TEST(risk_above_the_limit_fails_with_the_numbers)
 {
 	mc_config cfg;
-	mc_policy_input in = { 0.73, NULL, 0, 0, 0, 0, NULL };
+	mc_policy_input in = { .risk = 0.73, .paths = NULL, .npaths = 0, .approvals = 0, .llm_usd = 0, .ci_minutes = 0 };
 	mc_verdict v;
 	config(&cfg);
 	mc_policy_evaluate(&v, &cfg, &in);
@@ -64,7 +64,7 @@ START_TEST(protected_paths_need_approvals)
 {
 	mc_config cfg;
 	const char *paths[] = { "src/auth/login.c", "docs/x.md", "certs/dev/key.pem" };
-	mc_policy_input in = { 0.1, paths, 3, 0, 0, 0, NULL };
+	mc_policy_input in = { .risk = 0.1, .paths = paths, .npaths = 3, .approvals = 0, .llm_usd = 0, .ci_minutes = 0 };
 	mc_verdict v;
 	config(&cfg);
 	mc_policy_evaluate(&v, &cfg, &in);
@@ -84,7 +84,7 @@ END_TEST
 START_TEST(budget_ceilings_and_required_approvals)
 {
 	mc_config cfg;
-	mc_policy_input in = { 0.1, NULL, 0, 1, 12.5, 500, NULL };
+	mc_policy_input in = { .risk = 0.1, .paths = NULL, .npaths = 0, .approvals = 1, .llm_usd = 12.5, .ci_minutes = 500 };
 	mc_verdict v;
 	config(&cfg);
 	cfg.policy_required_approvals = 2;
@@ -105,7 +105,7 @@ START_TEST(many_protected_paths_are_summarised)
 	mc_config cfg;
 	const char *paths[8] = { "src/auth/a", "src/auth/b", "src/auth/c", "src/auth/d",
 				 "src/auth/e", "src/auth/f", "src/auth/g", "src/auth/h" };
-	mc_policy_input in = { 0.1, paths, 8, 0, 0, 0, NULL };
+	mc_policy_input in = { .risk = 0.1, .paths = paths, .npaths = 8, .approvals = 0, .llm_usd = 0, .ci_minutes = 0 };
 	mc_verdict v;
 	config(&cfg);
 	mc_policy_evaluate(&v, &cfg, &in);
@@ -120,7 +120,7 @@ START_TEST(the_canary_gate_blocks_only_a_failing_canary)
 	mc_config cfg;
 	const char *paths[] = { "README.md" };
 	mc_canary_judgement j;
-	mc_policy_input in = { 0.1, paths, 1, 0, 0, 0, NULL };
+	mc_policy_input in = { .risk = 0.1, .paths = paths, .npaths = 1 };
 	mc_verdict v;
 	config(&cfg);
 	mc_policy_evaluate(&v, &cfg, &in);

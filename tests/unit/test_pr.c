@@ -151,6 +151,60 @@ START_TEST(mirror_paths)
 }
 END_TEST
 
+/* The simulation's gate feeds the commit status: a predicted p99 regression over
+ * simulate.max_p99_increase fails maestro/decision with the route and the metric. The
+ * daemon has no command line, so the deltas are the base config's simulate.deltas, and
+ * the trace an absolute path of the reviewing machine. */
+START_TEST(a_simulation_gate_fails_the_status)
+{
+	fixture f;
+	mc_pr_result r;
+	mc_pr_options opt = {0};
+	char *trace = NULL, *config = NULL, *statuses = NULL, *text = NULL;
+	size_t len = 0;
+	int i;
+	FILE *t;
+
+	setup(&f);
+	if (asprintf(&trace, "%s/trace.jsonl", f.root) < 0 ||
+	    asprintf(&config, "{\"simulate\": {\"trace\": \"%s\", \"deltas\": [\"/api:p99=x1.4\"], "
+		     "\"max_p99_increase\": 0.1}}\n", trace) < 0 ||
+	    asprintf(&statuses, "find '%s' -name statuses.jsonl -exec cat {} +", f.files) < 0)
+		abort();
+	ck_assert_ptr_nonnull(t = fopen(trace, "w"));
+	for (i = 0; i < 300; i++)
+		fprintf(t, "{\"route\":\"/api\",\"latency_ms\":%d,\"status\":200}\n", 10 + i);
+	fclose(t);
+	mc_test_write(f.repo, ".maestro/config.json", config);
+	free(mc_test_commit(f.repo, "Configure the simulation"));
+	mc_test_git(f.repo, "checkout", "-q", "feature", NULL);
+	mc_test_git(f.repo, "rebase", "-q", "main", NULL);
+	mc_test_git(f.repo, "checkout", "-q", "main", NULL);
+	opt.forge = f.forge;
+	opt.repo = f.repo;
+	opt.number = f.number;
+	ck_assert_int_eq(mc_pr_review(&r, &opt), 0);
+	ck_assert_int_eq(r.passed, 0);
+	ck_assert_str_eq(r.status, "failure");
+	mc_pr_result_free(&r);
+	{
+		FILE *p = popen(statuses, "r");
+		char buf[4096];
+		ck_assert_ptr_nonnull(p);
+		len = fread(buf, 1, sizeof buf - 1, p);
+		buf[len] = '\0';
+		pclose(p);
+		text = strdup(buf);
+	}
+	ck_assert_msg(strstr(text, "/api: predicted p99 latency +40.0 %") != NULL, "%s", text);
+	free(text);
+	free(statuses);
+	free(config);
+	free(trace);
+	teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pr");
@@ -159,6 +213,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, reviewed_once_then_nothing_new);
 	tcase_add_test(tc, mirror_paths);
+	tcase_add_test(tc, a_simulation_gate_fails_the_status);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);
 }

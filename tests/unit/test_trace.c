@@ -41,7 +41,7 @@ static int collect(void *ctx, const mc_trace_record *rec)
 
 static int read_jsonl(struct got *g, const char *text)
 {
-	mc_trace_options opt = { MC_TRACE_JSONL, 0, 0 };
+	mc_trace_options opt = { .format = MC_TRACE_JSONL };
 	memset(g, 0, sizeof *g);
 	return mc_trace_read_mem(NULL, text, strlen(text), "t.jsonl", &opt, collect, g);
 }
@@ -164,7 +164,7 @@ static const char nginx_line[] =
 START_TEST(nginx_reads_combined_with_request_time)
 {
 	struct got g = { 0 };
-	mc_trace_options opt = { MC_TRACE_NGINX, 0.002, 0 };
+	mc_trace_options opt = { .format = MC_TRACE_NGINX, .cost_per_request_usd = 0.002 };
 	const char *text;
 	mc_strbuf sb = MC_STRBUF_INIT;
 
@@ -211,7 +211,7 @@ START_TEST(nginx_rejects_malformed_lines)
 	size_t i;
 	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct got g = { 0 };
-		mc_trace_options opt = { MC_TRACE_NGINX, 0, 0 };
+		mc_trace_options opt = { .format = MC_TRACE_NGINX };
 		int rc = mc_trace_read_mem(NULL, cases[i].line, strlen(cases[i].line), "a.log", &opt,
 					   collect, &g);
 		ck_assert_int_eq(rc, MC_EINVAL);
@@ -231,7 +231,7 @@ START_TEST(streams_across_buffer_boundaries)
 	size_t i, n = 0, want = 40000;
 	double want_sum = 0;
 	struct got g = { 0 };
-	mc_trace_options opt = { MC_TRACE_JSONL, 0, 0 };
+	mc_trace_options opt = { .format = MC_TRACE_JSONL };
 	int fd;
 
 	snprintf(path, sizeof path, "%s/t.jsonl", dir);

@@ -125,6 +125,8 @@ int mc_trace_read_mem(size_t *nrecords, const char *data, size_t len, const char
 	int rc;
 
 	reader_init(&r, name, opt, fn, ctx);
+	if (opt->on_bytes)
+		opt->on_bytes(opt->bytes_ctx, data, len);
 	rc = handle_lines(&r, data, len, 1, &used);
 	free(r.scratch);
 	if (nrecords)
@@ -172,6 +174,8 @@ static int read_stream(size_t *nrecords, read_fn rd, void *src, const char *name
 			rc = mc_error_set(MC_EIO, "%s: reading: %s", name, strerror(errno));
 			break;
 		}
+		if (got > 0 && opt->on_bytes)
+			opt->on_bytes(opt->bytes_ctx, buf + have, (size_t)got);
 		have += (size_t)got;
 		if ((rc = handle_lines(&r, buf, have, got == 0, &used)) != 0)
 			break;
@@ -227,6 +231,9 @@ static int read_mapped(size_t *nrecords, int fd, off_t size, const char *name,
 		}
 		(void)madvise(map, len, MADV_SEQUENTIAL);
 		rc = handle_lines(&r, map + skip, len - skip, final, &used);
+		/* The next window starts at the first unconsumed byte: hand on only these. */
+		if (!rc && opt->on_bytes)
+			opt->on_bytes(opt->bytes_ctx, map + skip, used);
 		munmap(map, len);
 		if (rc)
 			break;

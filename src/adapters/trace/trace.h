@@ -46,6 +46,10 @@ typedef struct mc_trace_options {
 	enum mc_trace_format format;
 	double cost_per_request_usd; /* access logs carry no cost: this one for every request */
 	size_t max_line;             /* 0: MC_TRACE_MAX_LINE */
+	/* When set, called with every byte of the trace once, in order, as it is read
+	 * (a digest of what was simulated, for evidence); NULL costs nothing. */
+	void (*on_bytes)(void *ctx, const char *data, size_t len);
+	void *bytes_ctx;
 } mc_trace_options;
 
 /* "jsonl" or "nginx" (also "apache", the same combined format). 0 or MC_EINVAL. */
