@@ -101,6 +101,7 @@ static int run_review(int argc, char **argv)
 			fprintf(stderr, "maestro review: %s\n", canary.evidence_note);
 		free(note);
 		opt.canary = canary.judged ? &canary.judgement : NULL;
+		opt.canary_deltas = canary.deltas.n ? &canary.deltas : NULL;
 	}
 	rc = mc_review_run(&review, &opt);
 	mc_canary_measurement_free(&canary);
@@ -138,7 +139,7 @@ const struct mc_command mc_cmd_review = {
 	"  --delta SPEC     what the change does to the service, as maestro simulate\n"
 	"                   --delta takes it (ROUTE:latency=x1.1,errors=+0.01,cost=x0.9;\n"
 	"                   repeatable); used when simulate.trace is configured, over\n"
-	"                   simulate.deltas\n"
+	"                   the canary's measurement and simulate.deltas\n"
 	"  --no-cache       mine history into memory; leave the history cache\n"
 	"                   (<git dir>/maestro/cache.db) alone\n"
 	"  --no-record      do not record the card as signed evidence\n"
@@ -158,7 +159,10 @@ const struct mc_command mc_cmd_review = {
 	"signals. History mining is cached: the first review of a repository walks\n"
 	"its history once, later ones only what is new. MAESTRO_LOG=info reports what\n"
 	"the cache did.\n\n"
-	"With simulate.trace configured and deltas (--delta, else simulate.deltas), the\n"
+	"With simulate.trace configured and deltas (--delta, else the shadow canary's\n"
+	"measurement with --canary: head/base of the medians of its latency_ms, p50_ms,\n"
+	"p95_ms, p99_ms, error_rate and cost_usd, else the deltas of the offer of\n"
+	"the agent contracted for the change's task, else simulate.deltas), the\n"
 	"change is simulated on that trace (maestro help simulate): the card gains a\n"
 	"simulation section with the predicted p50/p95/p99 latency, error rate and cost\n"
 	"per route and overall with their intervals, and simulate.max_p99_increase,\n"

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/cf.h"
 #include "util/alloc.h"
 #include "util/embedded.h"
 #include "util/error.h"
@@ -86,6 +87,29 @@ static void copy_id(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src ? src : "");
 }
 
+static void put_canonical(mc_strbuf *sb, struct json_object *v);
+
+/* The offer's predicted deltas, checked as the counterfactual engine reads them and
+ * kept as canonical text (NULL when the offer has none). */
+static int offer_deltas(char **out, struct json_object *doc, const char *what)
+{
+	struct json_object *d = mc_json_get(doc, "deltas");
+	mc_cf_deltas check = { 0 };
+	mc_strbuf sb = MC_STRBUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (!d)
+		return 0;
+	rc = mc_cf_deltas_add_json(&check, d);
+	mc_cf_deltas_free(&check);
+	if (rc)
+		return mc_error_wrap(rc, "%s: /deltas", what);
+	put_canonical(&sb, d);
+	*out = mc_strbuf_detach(&sb);
+	return 0;
+}
+
 int mc_offer_from_json(mc_offer *out, struct json_object *doc, struct json_object *schema,
 		       const char *what)
 {
@@ -112,6 +136,8 @@ int mc_offer_from_json(mc_offer *out, struct json_object *doc, struct json_objec
 	out->risk = mc_json_get_double(doc, "risk", 0) + 0.0;
 	if (parse_time(&out->expires_at, mc_json_get_string(doc, "expiresAt", "")) != 0)
 		return mc_error_set(MC_EINVAL, "%s: /expiresAt: not a valid UTC time", what);
+	if ((rc = offer_deltas(&out->deltas, doc, what)) != 0)
+		return rc;
 	sig = mc_json_get_string(doc, "signature", NULL);
 	out->signature = sig ? mc_xstrdup(sig) : NULL;
 	return 0;
@@ -155,6 +181,54 @@ static void put_string(mc_strbuf *sb, const char *s)
 	json_object_put(str);
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* v as canonical JSON: object keys in byte order, no whitespace, shortest numbers. */
+static void put_canonical(mc_strbuf *sb, struct json_object *v)
+{
+	size_t i, n;
+	switch (json_object_get_type(v)) {
+	case json_type_object: {
+		const char **keys = mc_xcalloc((size_t)json_object_object_length(v) + 1, sizeof *keys);
+		n = 0;
+		json_object_object_foreach(v, key, val) {
+			(void)val;
+			keys[n++] = key;
+		}
+		qsort(keys, n, sizeof *keys, compare_keys);
+		mc_strbuf_putc(sb, '{');
+		for (i = 0; i < n; i++) {
+			if (i)
+				mc_strbuf_putc(sb, ',');
+			put_string(sb, keys[i]);
+			mc_strbuf_putc(sb, ':');
+			put_canonical(sb, json_object_object_get(v, keys[i]));
+		}
+		mc_strbuf_putc(sb, '}');
+		free(keys);
+		break;
+	}
+	case json_type_array:
+		mc_strbuf_putc(sb, '[');
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			if (i)
+				mc_strbuf_putc(sb, ',');
+			put_canonical(sb, json_object_array_get_idx(v, i));
+		}
+		mc_strbuf_putc(sb, ']');
+		break;
+	case json_type_string: put_string(sb, json_object_get_string(v)); break;
+	case json_type_int:
+	case json_type_double: put_number(sb, json_object_get_double(v)); break;
+	case json_type_boolean: mc_strbuf_puts(sb, json_object_get_boolean(v) ? "true" : "false"); break;
+	default: mc_strbuf_puts(sb, "null"); break;
+	}
+}
+
 char *mc_offer_canonical(const mc_offer *o)
 {
 	mc_strbuf sb = MC_STRBUF_INIT;
@@ -164,6 +238,10 @@ char *mc_offer_canonical(const mc_offer *o)
 	put_string(&sb, o->agent_id);
 	mc_strbuf_puts(&sb, ",\"arm\":");
 	put_string(&sb, o->arm);
+	if (o->deltas) {     /* already canonical; absent deltas leave older signatures valid */
+		mc_strbuf_puts(&sb, ",\"deltas\":");
+		mc_strbuf_puts(&sb, o->deltas);
+	}
 	mc_strbuf_puts(&sb, ",\"expiresAt\":");
 	put_string(&sb, at);
 	mc_strbuf_puts(&sb, ",\"offerId\":");
@@ -197,11 +275,14 @@ struct json_object *mc_offer_to_json(const mc_offer *o, int with_signature)
 void mc_offer_copy(mc_offer *dst, const mc_offer *src)
 {
 	*dst = *src;
+	dst->deltas = src->deltas ? mc_xstrdup(src->deltas) : NULL;
 	dst->signature = src->signature ? mc_xstrdup(src->signature) : NULL;
 }
 
 void mc_offer_clear(mc_offer *o)
 {
+	free(o->deltas);
+	o->deltas = NULL;
 	free(o->signature);
 	o->signature = NULL;
 }
@@ -1056,6 +1137,14 @@ struct json_object *mc_award_contract_json(const mc_award *a, const mc_negotiate
 	set_number(offer, "pred_cost_usd", a->offer.pred_cost_usd);
 	set_number(offer, "pred_minutes", a->offer.pred_minutes);
 	set_number(offer, "risk", a->offer.risk);
+	if (a->offer.deltas) {
+		struct json_object *d = NULL;
+		if (mc_json_parse(&d, a->offer.deltas, strlen(a->offer.deltas), 1 << 20,
+				  "offer deltas") == 0)
+			json_object_object_add(offer, "deltas", d);
+		else
+			mc_error_clear(); /* cannot happen: the parser wrote it */
+	}
 	json_object_object_add(c, "offer", offer);
 	set_number(sla, "cost_tolerance", a->tol_cost);
 	set_number(sla, "time_tolerance", a->tol_minutes);

@@ -38,6 +38,8 @@ typedef struct mc_offer {
 	char arm[MC_AGENT_ID_MAX + 1];
 	double pred_eval, pred_cost_usd, pred_minutes, risk;
 	int64_t expires_at;          /* unix seconds */
+	char *deltas;                /* predicted deltas (schemas/cf-deltas.schema.json) as canonical
+				      * JSON, malloc'd, or NULL when the offer has none */
 	char *signature;             /* ASCII-armored detached signature, malloc'd, or NULL */
 	int verified;                /* the caller checked the signature against the agent's pinned key */
 	int round;                   /* 0: as submitted; n: the answer to the n-th counter request */
@@ -54,8 +56,8 @@ int mc_offer_from_json(mc_offer *out, struct json_object *doc, struct json_objec
 		       const char *what);
 /* Parse text (at most MC_OFFER_MAX_BYTES) and validate, as above. */
 int mc_offer_parse(mc_offer *out, const char *text, size_t len, const char *what);
-/* The bytes an agent signs: the offer without its signature, keys in byte order, no
- * whitespace, numbers in their shortest round-tripping form. free() it. */
+/* The bytes an agent signs: the offer without its signature, keys in byte order (also
+ * inside deltas), no whitespace, numbers in their shortest round-tripping form. free() it. */
 char *mc_offer_canonical(const mc_offer *o);
 struct json_object *mc_offer_to_json(const mc_offer *o, int with_signature);
 void mc_offer_copy(mc_offer *dst, const mc_offer *src);

@@ -6,6 +6,7 @@
  */
 #include "pipeline/canary_verdict.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "model/canary_samples.h"
 #include "model/evidence.h"
 #include "pipeline/evidence.h"
+#include "pipeline/simulate.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -72,6 +74,57 @@ int mc_canary_judge_result(mc_canary_judgement *out, const mc_canary_result *r)
 	n = mc_canary_samples_pair(&series, &base, &head);
 	rc = mc_canary_judge(out, &r->cfg.canary, series, n);
 	free(series);
+	mc_canary_samples_free(&base);
+	mc_canary_samples_free(&head);
+	return rc;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of one metric's values on one side (NaN when it has none). */
+static double median_of(const mc_canary_samples *s, const char *name)
+{
+	const mc_canary_metric_samples *m = mc_canary_samples_find(s, name);
+	double *v, med;
+	if (!m || !m->n)
+		return NAN;
+	v = mc_xmalloc(m->n * sizeof *v);
+	memcpy(v, m->values, m->n * sizeof *v);
+	qsort(v, m->n, sizeof *v, compare_doubles);
+	med = m->n % 2 ? v[m->n / 2] : (v[m->n / 2 - 1] + v[m->n / 2]) / 2;
+	free(v);
+	return med;
+}
+
+int mc_canary_result_deltas(mc_cf_deltas *out, size_t *used, const mc_canary_result *r)
+{
+	static const char *const names[] = { "latency_ms", "p50_ms", "p95_ms", "p99_ms",
+					     "error_rate", "cost_usd" };
+	mc_simulate_canary_metric m[sizeof names / sizeof names[0]];
+	mc_canary_samples base = { 0 }, head = { 0 };
+	size_t i, n = 0;
+	int rc;
+
+	if (used)
+		*used = 0;
+	if (r->failed || !r->samples[MC_CANARY_BASE] || !r->samples[MC_CANARY_HEAD])
+		return 0;
+	if ((rc = samples_of(&base, r->samples[MC_CANARY_BASE], "base samples")) ||
+	    (rc = samples_of(&head, r->samples[MC_CANARY_HEAD], "head samples"))) {
+		mc_canary_samples_free(&base);
+		return rc;
+	}
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		double b = median_of(&base, names[i]), h = median_of(&head, names[i]);
+		if (isnan(b) || isnan(h))
+			continue;
+		m[n++] = (mc_simulate_canary_metric){ .name = names[i], .base = b, .head = h };
+	}
+	rc = mc_simulate_deltas_from_canary(out, used, m, n);
 	mc_canary_samples_free(&base);
 	mc_canary_samples_free(&head);
 	return rc;
@@ -141,6 +194,13 @@ char *mc_canary_measure_for_review(mc_canary_measurement *out, const mc_canary_m
 		mc_strbuf_printf(&note, "shadow canary: %s, score %.0f: %s",
 				 mc_canary_verdict_name(out->judgement.verdict), out->judgement.score,
 				 out->judgement.reason);
+	if (!rc && out->judged && mc_canary_result_deltas(&out->deltas, NULL, &out->result)) {
+		mc_strbuf_printf(&note, "; its measurement gives no simulation deltas: %s",
+				 mc_error_message());
+		mc_cf_deltas_free(&out->deltas);
+		memset(&out->deltas, 0, sizeof out->deltas);
+		mc_error_clear();
+	}
 	if (rc && out->judged) {
 		mc_canary_judgement_free(&out->judgement);
 		out->judged = 0;
@@ -156,5 +216,6 @@ void mc_canary_measurement_free(mc_canary_measurement *m)
 	if (m->judged)
 		mc_canary_judgement_free(&m->judgement);
 	free(m->evidence_note);
+	mc_cf_deltas_free(&m->deltas);
 	memset(m, 0, sizeof *m);
 }

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "model/canary.h"
+#include "model/cf.h"
 #include "pipeline/canary.h"
 
 typedef struct mc_canary_measure_options {
@@ -30,6 +31,7 @@ typedef struct mc_canary_measurement {
 	int judged;                   /* judgement holds a verdict */
 	int recorded;                 /* the evidence was appended to refs/notes/maestro */
 	char *evidence_note;          /* what happened to the evidence, for people */
+	mc_cf_deltas deltas;          /* for the simulation (mc_canary_result_deltas); review only */
 } mc_canary_measurement;
 
 /*
@@ -42,6 +44,16 @@ int mc_canary_judge_result(mc_canary_judgement *out, const mc_canary_result *r);
 /* The evidence predicate (schemas/evidence-canary.schema.json): the record of
  * what ran and, when there is one, the judgement. json_object_put it. */
 struct json_object *mc_canary_evidence(const mc_canary_result *r, const mc_canary_judgement *j);
+
+/*
+ * What the canary measured as the counterfactual engine's deltas: the median of
+ * each metric mc_simulate_deltas_from_canary knows (latency_ms, p50_ms, p95_ms,
+ * p99_ms, error_rate, cost_usd) over base's and over head's samples, for every
+ * route ("*"). Only a run that finished (no failed command) and a metric measured
+ * on both sides give deltas; *used counts them. Errors of
+ * mc_simulate_deltas_from_canary (a latency median of 0 on base, say).
+ */
+int mc_canary_result_deltas(mc_cf_deltas *out, size_t *used, const mc_canary_result *r);
 
 /*
  * Run, judge, record. 0 when the canary ran (judged says whether it has a
@@ -57,7 +69,9 @@ void mc_canary_measurement_free(mc_canary_measurement *m);
  * canary): a canary that is not configured, cannot run or cannot compare is not
  * the change's fault, so the review goes on without a judgement (out->judged 0)
  * rather than failing, and the returned note (malloc'd) says why; with a
- * judgement it states the verdict. Free out with mc_canary_measurement_free.
+ * judgement it states the verdict. A judged run also fills out->deltas
+ * (mc_canary_result_deltas) for the review's simulation; deltas it cannot make
+ * are left empty and the note says why. Free out with mc_canary_measurement_free.
  */
 char *mc_canary_measure_for_review(mc_canary_measurement *out, const mc_canary_measure_options *opt);
 

@@ -274,6 +274,7 @@ static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge
 		out->canary_note = mc_canary_measure_for_review(&canary, &co);
 		mc_log(MC_LOG_INFO, "pr.canary", "repo", opt->repo, "note", out->canary_note, NULL);
 		ro.canary = canary.judged ? &canary.judgement : NULL;
+		ro.canary_deltas = canary.deltas.n ? &canary.deltas : NULL;
 	}
 	rc = mc_review_run(&review, &ro);
 	mc_canary_measurement_free(&canary);

@@ -180,6 +180,41 @@ static void evaluate_policy(struct run *r)
 /* ---- the counterfactual simulation ---- */
 
 /* The change's deltas: the command line's, else the canary's, else the config's. */
+static char *item_id(struct run *r);
+static struct json_object *parse_stored(const char *body, const char *what);
+
+/* The deltas the agent contracted for the change's task predicted (its offer's
+ * "deltas"): 1 when there were some, 0 when not. A contract that cannot be read
+ * or whose deltas do not load is not the change's fault: a warning, and none. */
+static int contract_deltas(struct run *r)
+{
+	mc_store *store = r->opt->agents ? r->opt->agents : r->store;
+	struct json_object *contract = NULL, *deltas;
+	char *id = item_id(r), *body = NULL;
+	int rc, found = 0;
+
+	rc = mc_agents_task_contract(&body, store, id);
+	if (rc == 0 && (contract = parse_stored(body, "stored contract")) != NULL &&
+	    (deltas = mc_json_get(mc_json_get(contract, "offer"), "deltas")) != NULL) {
+		if (mc_cf_deltas_add_json(&r->sim_deltas, deltas) == 0) {
+			found = r->sim_deltas.n > 0;
+		} else {
+			mc_log(MC_LOG_WARN, "the contract's offer deltas are not used", "item", id,
+			       "error", mc_error_message(), NULL);
+			mc_cf_deltas_free(&r->sim_deltas);
+			memset(&r->sim_deltas, 0, sizeof r->sim_deltas);
+		}
+	} else if (rc && rc != MC_ENOTFOUND) {
+		mc_log(MC_LOG_WARN, "no contract deltas", "item", id, "error", mc_error_message(), NULL);
+	}
+	mc_error_clear();
+	if (contract)
+		json_object_put(contract);
+	free(body);
+	free(id);
+	return found;
+}
+
 static int choose_deltas(struct run *r)
 {
 	const mc_review_options *o = r->opt;
@@ -200,6 +235,10 @@ static int choose_deltas(struct run *r)
 		rc = mc_cf_deltas_add_json(&r->sim_deltas, doc);
 		json_object_put(doc);
 		return rc;
+	}
+	if (contract_deltas(r)) {
+		r->sim_origin = MC_SIMULATE_FROM_OFFER;
+		return 0;
 	}
 	r->sim_origin = MC_SIMULATE_FROM_CONFIG;
 	for (i = 0; i < r->cfg.simulate_deltas.n; i++)

@@ -44,7 +44,8 @@ typedef struct mc_review_options {
 	/* The change's deltas for the counterfactual simulation, which runs when the base's
 	 * config names simulate.trace: specs as `maestro simulate --delta` takes them (the
 	 * command line), else canary_deltas (the shadow canary's measurement, made with
-	 * mc_simulate_deltas_from_canary; borrowed), else simulate.deltas. */
+	 * mc_canary_result_deltas; borrowed), else the deltas of the offer contracted for
+	 * the task (item_id's contract in the agents' store), else simulate.deltas. */
 	const char *const *deltas;
 	size_t ndeltas;
 	const mc_cf_deltas *canary_deltas;

@@ -50,6 +50,7 @@ void mc_simulate_trace_free(mc_simulate_trace *t);
 #define MC_SIMULATE_FROM_FILE "file"       /* --deltas FILE.json */
 #define MC_SIMULATE_FROM_CONFIG "config"   /* simulate.deltas of the base's config */
 #define MC_SIMULATE_FROM_CANARY "canary"   /* the shadow canary's measurement */
+#define MC_SIMULATE_FROM_OFFER "offer"     /* the deltas the contracted agent's offer predicted */
 
 /*
  * The seam between the shadow canary and the counterfactual engine: turn what the

@@ -9,6 +9,7 @@
 #include "model/negotiate.h"
 #include "testutil.h"
 #include "util/error.h"
+#include "util/json.h"
 
 static mc_offer make(const char *id, const char *agent, const char *task, double eval, double usd,
 		     double minutes, double risk)
@@ -48,6 +49,65 @@ START_TEST(parse_refuses_by_field_and_canonical_round_trips)
 	ck_assert_ptr_nonnull(strstr(mc_error_message(), "/predCostUSD"));
 	ck_assert_int_eq(mc_offer_parse(&o, feb, strlen(feb), "offer"), MC_EINVAL);
 	ck_assert_ptr_nonnull(strstr(mc_error_message(), "/expiresAt"));
+}
+END_TEST
+
+/* Predicted deltas: checked as the engine reads them, signed in canonical form (keys
+ * sorted inside too, between arm and expiresAt), copied and carried into the contract. */
+START_TEST(offer_deltas_are_checked_canonical_and_kept_with_the_contract)
+{
+#define OFFER_HEAD "{\"taskId\":\"T\",\"offerId\":\"o\",\"agentId\":\"a\",\"arm\":\"x\"," \
+		   "\"predEval\":0.5,\"predCostUSD\":0.1,\"predMinutes\":3,\"risk\":0," \
+		   "\"expiresAt\":\"2030-01-02T03:04:05Z\","
+	const char *with = OFFER_HEAD "\"deltas\": { \"routes\": {\"/api\": {\"p99\": 1.25}},"
+			   " \"default\": {\"latency\": 1.10, \"errors\": {\"add\": 0.01}},"
+			   " \"source\": \"bench\"}}";
+	const char *extra = OFFER_HEAD "\"deltas\": {\"default\": {\"speed\": 2}}}";
+	const char *zero = OFFER_HEAD "\"deltas\": {\"default\": {\"latency\": 0}}}";
+	const char *both = OFFER_HEAD "\"deltas\": {\"default\": {\"cost\": {\"add\": 1, \"factor\": 2}}}}";
+#undef OFFER_HEAD
+	mc_negotiate_policy p;
+	mc_award a;
+	mc_offer o, again;
+	struct json_object *c, *d;
+	char *canon, *canon2;
+
+	ck_assert_int_eq(mc_offer_parse(&o, with, strlen(with), "offer"), 0);
+	ck_assert_ptr_nonnull(o.deltas);
+	canon = mc_offer_canonical(&o);
+	ck_assert_str_eq(canon, "{\"agentId\":\"a\",\"arm\":\"x\",\"deltas\":{\"default\":"
+				"{\"errors\":{\"add\":0.01},\"latency\":1.1},\"routes\":{\"/api\":"
+				"{\"p99\":1.25}},\"source\":\"bench\"},\"expiresAt\":\"2030-01-02T03:04:05Z\","
+				"\"offerId\":\"o\",\"predCostUSD\":0.1,\"predEval\":0.5,\"predMinutes\":3,"
+				"\"risk\":0,\"taskId\":\"T\"}");
+	ck_assert_int_eq(mc_offer_parse(&again, canon, strlen(canon), "canonical"), 0);
+	canon2 = mc_offer_canonical(&again);
+	ck_assert_str_eq(canon, canon2);
+	free(canon2);
+	mc_offer_clear(&again);
+	free(canon);
+
+	/* a copy owns its deltas; the contract's offer carries them */
+	memset(&a, 0, sizeof a);
+	mc_offer_copy(&a.offer, &o);
+	mc_offer_clear(&o);
+	ck_assert_ptr_null(o.deltas);
+	snprintf(a.task_id, sizeof a.task_id, "T");
+	mc_negotiate_policy_defaults(&p);
+	c = mc_award_contract_json(&a, &p, "ct-1", "train", 1000);
+	d = mc_json_get(mc_json_get(c, "offer"), "deltas");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_double_eq(mc_json_get_double(mc_json_get(d, "default"), "latency", 0), 1.1);
+	json_object_put(c);
+	mc_offer_clear(&a.offer);
+
+	/* refused, naming the field */
+	ck_assert_int_eq(mc_offer_parse(&o, extra, strlen(extra), "offer"), MC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(mc_error_message(), "/deltas"));
+	ck_assert_int_eq(mc_offer_parse(&o, zero, strlen(zero), "offer"), MC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(mc_error_message(), "/deltas"));
+	ck_assert_int_eq(mc_offer_parse(&o, both, strlen(both), "offer"), MC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(mc_error_message(), "/deltas"));
 }
 END_TEST
 
@@ -231,6 +291,7 @@ int main(void)
 	Suite *s = suite_create("negotiate");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, parse_refuses_by_field_and_canonical_round_trips);
+	tcase_add_test(tc, offer_deltas_are_checked_canonical_and_kept_with_the_contract);
 	tcase_add_test(tc, mediator_picks_best_corrected_offer_and_refuses_extremes);
 	tcase_add_test(tc, contradicting_claims_share_one_award);
 	tcase_add_test(tc, concession_strategies_differ_in_timing);
