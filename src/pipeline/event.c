@@ -166,8 +166,12 @@ static int release(mc_event_outcome *out, const mc_event_context *ctx, const mc_
 	return rc;
 }
 
+/* A poller's event: {"repo": ..., "number": n} of a pull request (poll) or an issue
+ * (poll_issue), handed to handle. */
 static int poll_event(mc_event_outcome *out, const mc_event_context *ctx,
-		      const mc_queue_event *ev)
+		      const mc_queue_event *ev,
+		      int (*handle)(mc_event_outcome *, const mc_event_context *, const char *,
+				    int64_t))
 {
 	struct json_object *doc = NULL;
 	const char *repo;
@@ -175,15 +179,15 @@ static int poll_event(mc_event_outcome *out, const mc_event_context *ctx,
 	int rc;
 
 	if ((rc = mc_json_parse(&doc, ev->payload, ev->payload_len, ev->payload_len,
-				"poll event")) != 0)
+				ev->event)) != 0)
 		return mc_error_recode(MC_EINVAL);
 	repo = mc_json_get_string(doc, "repo", "");
 	number = mc_json_get_int(doc, "number", 0);
 	out->number = number;
 	if (!*repo || number <= 0)
-		rc = mc_error_set(MC_EINVAL, "poll event without a repository and a number");
+		rc = mc_error_set(MC_EINVAL, "%s event without a repository and a number", ev->event);
 	else
-		rc = review(out, ctx, repo, number);
+		rc = handle(out, ctx, repo, number);
 	json_object_put(doc);
 	return rc;
 }
@@ -214,28 +218,6 @@ void mc_event_subject(char *out, size_t size, const mc_queue_event *qev)
 	mc_webhook_event_clear(&ev);
 }
 
-static int poll_issue_event(mc_event_outcome *out, const mc_event_context *ctx,
-			    const mc_queue_event *ev)
-{
-	struct json_object *doc = NULL;
-	const char *repo;
-	int64_t number;
-	int rc;
-
-	if ((rc = mc_json_parse(&doc, ev->payload, ev->payload_len, ev->payload_len,
-				"poll_issue event")) != 0)
-		return mc_error_recode(MC_EINVAL);
-	repo = mc_json_get_string(doc, "repo", "");
-	number = mc_json_get_int(doc, "number", 0);
-	out->number = number;
-	if (!*repo || number <= 0)
-		rc = mc_error_set(MC_EINVAL, "poll_issue event without a repository and a number");
-	else
-		rc = issue(out, ctx, repo, number);
-	json_object_put(doc);
-	return rc;
-}
-
 int mc_event_process(mc_event_outcome *out, const mc_event_context *ctx,
 		     const mc_queue_event *qev)
 {
@@ -245,9 +227,9 @@ int mc_event_process(mc_event_outcome *out, const mc_event_context *ctx,
 	memset(out, 0, sizeof *out);
 	out->what = "ignored";
 	if (strcmp(qev->event, MC_EVENT_POLL) == 0)
-		return poll_event(out, ctx, qev);
+		return poll_event(out, ctx, qev, review);
 	if (strcmp(qev->event, MC_EVENT_POLL_ISSUE) == 0)
-		return poll_issue_event(out, ctx, qev);
+		return poll_event(out, ctx, qev, issue);
 	if ((rc = mc_webhook_event_parse(&ev, qev->event, qev->payload, qev->payload_len,
 					 qev->payload_len)) != 0)
 		return mc_error_recode(MC_EINVAL);

@@ -131,12 +131,48 @@ static mc_priority_action priority_action(mc_slash_kind kind)
 						: MC_PRIORITY_SET;
 }
 
+/* The override a command line asks for on item id of the repository at path: who,
+ * why, and its source (the comment's line and text), so it is applied once. */
+static void override_of(mc_priority_change *change, char source[128], const run *r,
+			const mc_slash_command *cmd, const char *digest, const char *path,
+			const char *id, const char *config_rev, const char *by)
+{
+	memset(change, 0, sizeof *change);
+	change->repo_path = path;
+	change->id = id;
+	change->action = priority_action(cmd->kind);
+	change->value = cmd->value;
+	change->reason = cmd->reason;
+	change->who = by;
+	change->config_rev = config_rev;
+	snprintf(source, 128, "comment:%lld:%zu:%s", (long long)r->req->comment_id, cmd->line,
+		 digest);
+	change->source = source;
+	change->at = r->now;
+}
+
+/* What an override's result means for the command: 0 done, 1 refused (a bad priority),
+ * or the error. */
+static int override_done(run *r, const mc_slash_command *cmd, int rc, const char *id,
+			 const char *by, mc_priority_result *result)
+{
+	if (rc == 0) {
+		mc_log(MC_LOG_INFO, "slash.priority", "repo", r->req->pr.repo, "item", id, "who", by,
+		       NULL);
+		mc_priority_result_free(result);
+	} else if (rc == MC_EINVAL) {
+		refuse(r, cmd, mc_error_message());
+		rc = 1;
+	}
+	return rc;
+}
+
 /* An override through the CLI's own function. An item not reviewed yet is reviewed
  * first (the override needs it in the portfolio). Returns 1 when refused. */
 static int priority(run *r, const mc_slash_command *cmd, const char *digest)
 {
 	mc_pr_location loc;
-	mc_priority_change change = {0};
+	mc_priority_change change;
 	mc_priority_result result;
 	mc_pr_result reviewed;
 	char *by = who(r->req), source[128];
@@ -146,31 +182,14 @@ static int priority(run *r, const mc_slash_command *cmd, const char *digest)
 		free(by);
 		return rc;
 	}
-	change.repo_path = loc.path;
-	change.id = loc.item_id;
-	change.action = priority_action(cmd->kind);
-	change.value = cmd->value;
-	change.reason = cmd->reason;
-	change.who = by;
-	change.config_rev = loc.base_rev;
-	snprintf(source, sizeof source, "comment:%lld:%zu:%s", (long long)r->req->comment_id,
-		 cmd->line, digest);
-	change.source = source;
-	change.at = r->now;
+	override_of(&change, source, r, cmd, digest, loc.path, loc.item_id, loc.base_rev, by);
 	rc = mc_priority_override(&result, &change);
 	if (rc == MC_ENOTFOUND && (rc = mc_pr_review(&reviewed, &r->req->pr)) == 0) {
 		mc_pr_result_free(&reviewed);
 		rc = mc_priority_override(&result, &change);
 	}
-	if (rc == 0) {
-		mc_log(MC_LOG_INFO, "slash.priority", "repo", r->req->pr.repo, "item", loc.item_id,
-		       "who", by, NULL);
-		mc_priority_result_free(&result);
+	if ((rc = override_done(r, cmd, rc, loc.item_id, by, &result)) == 0)
 		r->review = 1;
-	} else if (rc == MC_EINVAL) {
-		refuse(r, cmd, mc_error_message());
-		rc = 1;
-	}
 	mc_pr_location_clear(&loc);
 	free(by);
 	return rc;
@@ -385,40 +404,28 @@ static int refresh_issue(run *r, const mc_slash_command *cmd, mc_issue_result *r
 }
 
 /* An override of an issue's work item, through the CLI's own function. */
-static int priority_issue(run *r, const mc_slash_command *cmd)
+static int priority_issue(run *r, const mc_slash_command *cmd, const char *digest)
 {
-	mc_priority_change change = { 0 };
+	mc_priority_change change;
 	mc_priority_result result;
 	mc_issue_result res;
-	char *by;
+	char *by, source[128];
 	int rc = refresh_issue(r, cmd, &res);
 
 	if (rc != 0)
 		return rc;
 	by = who(r->req);
-	change.repo_path = res.mirror;
-	change.id = res.item_id;
-	change.action = priority_action(cmd->kind);
-	change.value = cmd->value;
-	change.reason = cmd->reason;
-	change.who = by;
-	change.config_rev = res.config_rev[0] ? res.config_rev : NULL;
-	rc = mc_priority_override(&result, &change);
-	if (rc == 0) {
-		mc_log(MC_LOG_INFO, "slash.priority", "repo", r->req->pr.repo, "item", res.item_id,
-		       "who", by, NULL);
-		mc_priority_result_free(&result);
-	} else if (rc == MC_EINVAL) {
-		refuse(r, cmd, mc_error_message());
-		rc = 1;
-	}
+	override_of(&change, source, r, cmd, digest, res.mirror, res.item_id,
+		    res.config_rev[0] ? res.config_rev : NULL, by);
+	rc = override_done(r, cmd, mc_priority_override(&result, &change), res.item_id, by,
+			   &result);
 	mc_issue_result_free(&res);
 	free(by);
 	return rc;
 }
 
 /* A command on an issue: 0 done, 1 refused, < 0 an error. */
-static int carry_out_on_issue(run *r, const mc_slash_command *cmd)
+static int carry_out_on_issue(run *r, const mc_slash_command *cmd, const char *digest)
 {
 	mc_issue_result res;
 	int allowed = 0, rc;
@@ -436,7 +443,7 @@ static int carry_out_on_issue(run *r, const mc_slash_command *cmd)
 			refuse(r, cmd, "changing the priority needs write access to the repository");
 			return 1;
 		}
-		return priority_issue(r, cmd);
+		return priority_issue(r, cmd, digest);
 	case MC_SLASH_RECOMPUTE:
 		if ((rc = refresh_issue(r, cmd, &res)) == 0)
 			mc_issue_result_free(&res);
@@ -457,7 +464,7 @@ static int carry_out(run *r, const mc_slash_command *cmd, const char *digest)
 	int allowed = 0, rc;
 
 	if (r->req->on_issue)
-		return carry_out_on_issue(r, cmd);
+		return carry_out_on_issue(r, cmd, digest);
 
 	switch (cmd->kind) {
 	case MC_SLASH_INVALID:
