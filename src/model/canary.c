@@ -730,3 +730,102 @@ struct json_object *mc_canary_judgement_to_json(const mc_canary_judgement *j)
 	json_object_object_add(o, "unjudged", unjudged);
 	return o;
 }
+
+/* ---- reading a judgement back ---- */
+
+/* A number of doc as to_json wrote it; null (a value that was not finite) reads NaN. */
+static double number_of(struct json_object *doc, const char *key)
+{
+	struct json_object *v = mc_json_get(doc, key);
+	return v ? json_object_get_double(v) : NAN;
+}
+
+static double at_of(struct json_object *array, size_t i)
+{
+	struct json_object *v = json_object_array_get_idx(array, i);
+	return v && !json_object_is_type(v, json_type_null) ? json_object_get_double(v) : NAN;
+}
+
+static int enum_of(const char *name, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, names[i]))
+			return (int)i;
+	return -1;
+}
+
+static int metric_from_json(mc_canary_metric_result *m, struct json_object *o)
+{
+	static const char *const classes[] = { "Pass", "High", "Low", "NoData" };
+	static const char *const directions[] = { "increase", "decrease", "either" };
+	static const mc_canary_class class_of[] = { MC_CANARY_PASS, MC_CANARY_HIGH, MC_CANARY_LOW,
+						    MC_CANARY_NODATA };
+	static const mc_canary_direction direction_of[] = { MC_CANARY_INCREASE, MC_CANARY_DECREASE,
+							    MC_CANARY_EITHER };
+	struct json_object *base = mc_json_get(o, "base"), *head = mc_json_get(o, "head");
+	int c = enum_of(mc_json_get_string(o, "class", ""), classes, 4);
+	int d = enum_of(mc_json_get_string(o, "direction", ""), directions, 3);
+
+	if (!json_object_is_type(o, json_type_object) || c < 0 || d < 0 || !base || !head)
+		return mc_error_set(MC_EINVAL, "a kept canary metric is not one maestro wrote");
+	m->name = mc_xstrdup(mc_json_get_string(o, "name", ""));
+	m->group = mc_xstrdup(mc_json_get_string(o, "group", m->name));
+	snprintf(m->reason, sizeof m->reason, "%s", mc_json_get_string(o, "reason", ""));
+	m->cls = class_of[c];
+	m->direction = direction_of[d];
+	m->tolerance = number_of(o, "tolerance");
+	m->weight = number_of(o, "weight");
+	m->critical = mc_json_get_bool(o, "critical", 0);
+	m->counted = mc_json_get_bool(o, "counted", 0);
+	m->failing = m->cls == MC_CANARY_HIGH || m->cls == MC_CANARY_LOW;
+	m->nbase = (size_t)mc_json_get_int(base, "n", 0);
+	m->base_median = number_of(base, "median");
+	m->nhead = (size_t)mc_json_get_int(head, "n", 0);
+	m->head_median = number_of(head, "median");
+	m->tested = mc_json_get(o, "u") != NULL;
+	m->effect = m->effect_low = m->effect_high = NAN;
+	if (m->tested) {
+		m->mw.u = number_of(o, "u");
+		m->mw.p = number_of(o, "p_value");
+		m->mw.exact = mc_json_get_bool(o, "exact", 0);
+		m->mw.estimate = number_of(o, "estimate");
+		m->mw.ci_low = at_of(mc_json_get(o, "ci"), 0);
+		m->mw.ci_high = at_of(mc_json_get(o, "ci"), 1);
+		m->effect = number_of(o, "effect");
+		m->effect_low = at_of(mc_json_get(o, "effect_ci"), 0);
+		m->effect_high = at_of(mc_json_get(o, "effect_ci"), 1);
+	}
+	return 0;
+}
+
+int mc_canary_judgement_from_json(mc_canary_judgement *out, struct json_object *doc)
+{
+	static const char *const verdicts[] = { "pass", "marginal", "fail" };
+	static const mc_canary_verdict verdict_of[] = { MC_CANARY_VERDICT_PASS,
+							MC_CANARY_VERDICT_MARGINAL,
+							MC_CANARY_VERDICT_FAIL };
+	struct json_object *metrics = mc_json_get(doc, "metrics"), *unjudged = mc_json_get(doc, "unjudged");
+	int v = enum_of(mc_json_get_string(doc, "verdict", ""), verdicts, 3), rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if (v < 0 || !json_object_is_type(metrics, json_type_array) ||
+	    !json_object_is_type(unjudged, json_type_array))
+		return mc_error_set(MC_EINVAL, "a kept canary judgement is not one maestro wrote");
+	out->verdict = verdict_of[v];
+	out->score = number_of(doc, "score");
+	out->pass_score = number_of(doc, "pass_score");
+	out->marginal_score = number_of(doc, "marginal_score");
+	out->confidence = number_of(doc, "confidence");
+	snprintf(out->reason, sizeof out->reason, "%s", mc_json_get_string(doc, "reason", ""));
+	out->nmetrics = json_object_array_length(metrics);
+	out->metrics = mc_xcalloc(out->nmetrics ? out->nmetrics : 1, sizeof *out->metrics);
+	for (size_t i = 0; rc == 0 && i < out->nmetrics; i++)
+		rc = metric_from_json(&out->metrics[i], json_object_array_get_idx(metrics, i));
+	out->nunjudged = json_object_array_length(unjudged);
+	out->unjudged = mc_xcalloc(out->nunjudged ? out->nunjudged : 1, sizeof *out->unjudged);
+	for (size_t i = 0; i < out->nunjudged; i++)
+		out->unjudged[i] = mc_xstrdup(json_object_get_string(json_object_array_get_idx(unjudged, i)));
+	if (rc)
+		mc_canary_judgement_free(out);
+	return rc;
+}

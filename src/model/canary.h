@@ -109,5 +109,9 @@ const char *mc_canary_direction_name(mc_canary_direction d);
 /* The judgement as the JSON document of `maestro canary judge --format json`
  * and the Decision Card's canary section. */
 struct json_object *mc_canary_judgement_to_json(const mc_canary_judgement *j);
+/* The judgement back from mc_canary_judgement_to_json's document (a verdict kept for a
+ * later review of the same head): to_json of the result gives the same document.
+ * MC_EINVAL when the document is not one. Free with mc_canary_judgement_free. */
+int mc_canary_judgement_from_json(mc_canary_judgement *out, struct json_object *doc);
 
 #endif

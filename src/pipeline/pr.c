@@ -9,6 +9,7 @@
 
 #include "adapters/git/repo.h"
 #include "adapters/store/portfolio.h"
+#include "adapters/store/pr_state.h"
 #include "pipeline/canary_verdict.h"
 #include "pipeline/portfolio.h"
 #include "pipeline/negotiate.h"
@@ -232,8 +233,40 @@ int mc_pr_negotiate(const mc_pr_options *opt, const mc_pr_location *loc, const c
 	return rc;
 }
 
+/* Keep the canary's judgement of this head in the daemon's store, so a later review of
+ * the same head (a label, a command) keeps the verdict; failing to keep it costs only
+ * that, so it is a warning. */
+static void keep_canary(const mc_pr_options *opt, const char *head, const mc_canary_judgement *j)
+{
+	struct json_object *doc = mc_canary_judgement_to_json(j);
+
+	if (mc_pr_state_put_canary(opt->agents, opt->repo, opt->number, head, mc_json_dump(doc, 0),
+				   (int64_t)(opt->now ? opt->now : time(NULL))) != 0)
+		mc_log(MC_LOG_WARN, "pr.canary_not_kept", "repo", opt->repo, "error",
+		       mc_error_message(), NULL);
+	json_object_put(doc);
+}
+
+/* The judgement kept for this head, if any: 1 and *out filled, else 0. */
+static int kept_canary(mc_canary_judgement *out, const mc_pr_options *opt, const char *head)
+{
+	struct json_object *doc = NULL;
+	char *text = NULL;
+	int found = 0;
+
+	if (mc_pr_state_get_canary(opt->agents, &text, opt->repo, opt->number, head) == 0 &&
+	    mc_json_parse(&doc, text, strlen(text), strlen(text), "kept canary judgement") == 0)
+		found = mc_canary_judgement_from_json(out, doc) == 0;
+	if (!found)
+		mc_error_clear();
+	json_object_put(doc);
+	free(text);
+	return found;
+}
+
 static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge_pr *pr)
 {
+	mc_canary_judgement kept;
 	mc_canary_measurement canary;
 	int local = mc_forge_get_kind(opt->forge) == MC_FORGE_LOCAL;
 	mc_pr_location loc;
@@ -266,6 +299,7 @@ static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge
 		ro.repository = opt->repo;
 	ro.agents = opt->agents;
 	memset(&canary, 0, sizeof canary);
+	memset(&kept, 0, sizeof kept);
 	if (opt->canary) {
 		mc_canary_measure_options co = { 0 };
 		co.run.repo_path = loc.path;
@@ -275,9 +309,14 @@ static int review_pr(mc_pr_result *out, const mc_pr_options *opt, const mc_forge
 		mc_log(MC_LOG_INFO, "pr.canary", "repo", opt->repo, "note", out->canary_note, NULL);
 		ro.canary = canary.judged ? &canary.judgement : NULL;
 		ro.canary_deltas = canary.deltas.n ? &canary.deltas : NULL;
+	} else if (opt->agents && kept_canary(&kept, opt, pr->head_sha)) {
+		ro.canary = &kept;
 	}
+	if (opt->canary && canary.judged && opt->agents)
+		keep_canary(opt, pr->head_sha, &canary.judgement);
 	rc = mc_review_run(&review, &ro);
 	mc_canary_measurement_free(&canary);
+	mc_canary_judgement_free(&kept);
 	if (rc == 0) {
 		out->passed = review.passed;
 		out->recorded = review.recorded;

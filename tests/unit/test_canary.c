@@ -434,12 +434,47 @@ START_TEST(judgement_json_carries_the_statistics)
 }
 END_TEST
 
+/* A judgement kept as JSON (for a later review of the same head) reads back into one
+ * whose JSON is the same document, no data and untested metrics included; anything
+ * else is refused. */
+START_TEST(judgement_json_reads_back)
+{
+	mc_canary_metric ms[2] = { metric("lat", MC_CANARY_INCREASE, 0.05),
+				   metric("err", MC_CANARY_DECREASE, 0) };
+	mc_canary_config c = config_with(ms, 2);
+	mc_canary_series s = { "lat", r_y, 5, r_x, 10 };
+	mc_canary_judgement j, back;
+	struct json_object *doc, *again, *bad;
+	char *first;
+
+	c.confidence = 0.95;
+	ck_assert_int_eq(mc_canary_judge(&j, &c, &s, 1), 0);
+	doc = mc_canary_judgement_to_json(&j);
+	first = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+	ck_assert_int_eq(mc_canary_judgement_from_json(&back, doc), 0);
+	ck_assert_int_eq(back.verdict, j.verdict);
+	ck_assert_uint_eq(back.nmetrics, 2);
+	again = mc_canary_judgement_to_json(&back);
+	ck_assert_str_eq(json_object_to_json_string_ext(again, JSON_C_TO_STRING_PLAIN), first);
+	bad = json_object_new_object();
+	mc_json_set_string(bad, "verdict", "maybe");
+	ck_assert_int_eq(mc_canary_judgement_from_json(&back, bad), MC_EINVAL);
+	json_object_put(bad);
+	json_object_put(again);
+	json_object_put(doc);
+	free(first);
+	mc_canary_judgement_free(&back);
+	mc_canary_judgement_free(&j);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("canary");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, r_example_exact);
+	tcase_add_test(tc, judgement_json_reads_back);
 	tcase_add_test(tc, clear_shift_exact);
 	tcase_add_test(tc, ties_use_the_corrected_normal_approximation);
 	tcase_add_test(tc, no_shift_gives_p_one);

@@ -96,6 +96,18 @@ static char *forge_text(fixture *f, const char *pattern)
 	return text;
 }
 
+/* The last line of text (a JSON Lines file's newest record). */
+static const char *strrchr_line(char *text)
+{
+	size_t n = strlen(text);
+	char *nl;
+
+	while (n > 0 && text[n - 1] == '\n')
+		text[--n] = '\0';
+	nl = strrchr(text, '\n');
+	return nl ? nl + 1 : text;
+}
+
 static int priority_of(fixture *f, const char *id)
 {
 	mc_store *store = NULL;
@@ -326,6 +338,23 @@ START_TEST(canary_runs_for_a_writer_and_fails_the_status)
 	o = comment(&f, 301, "alice", "/maestro canary\n");
 	ck_assert_uint_eq(o.repeated, 1);
 	ck_assert_int_eq(o.reviewed, 0);
+
+	/* Another review of the same head (no canary run) keeps the verdict it had... */
+	o = comment(&f, 302, "alice", "/maestro recompute\n");
+	ck_assert_int_eq(o.reviewed, 1);
+	text = forge_text(&f, "statuses.jsonl");
+	ck_assert_ptr_nonnull(strstr(strrchr_line(text), "shadow canary failed"));
+	free(text);
+	/* ... and a new head drops it: the canary must run again for it. */
+	mc_test_git(f.repo, "checkout", "-q", "feature", NULL);
+	mc_test_write(f.repo, "notes.txt", "more\n");
+	free(mc_test_commit(f.repo, "More"));
+	mc_test_git(f.repo, "checkout", "-q", "main", NULL);
+	o = comment(&f, 303, "alice", "/maestro recompute\n");
+	ck_assert_int_eq(o.reviewed, 1);
+	text = forge_text(&f, "statuses.jsonl");
+	ck_assert_ptr_null(strstr(strrchr_line(text), "shadow canary"));
+	free(text);
 	teardown(&f);
 }
 END_TEST

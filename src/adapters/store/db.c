@@ -161,6 +161,12 @@ static const char *const migrations[] = {
 	 * fetched every queued row and sorted them, so each claim cost O(backlog). */
 	"CREATE INDEX q_event_claim_order ON q_event(state, seq, ready_at);"
 	"DROP INDEX q_event_ready;",
+	/* 11: the shadow canary's last judgement of a pull request's head (pr_state.c), so a
+	 * later review of the same head (a label, a command) keeps its verdict on the card
+	 * and in the status; a new head drops it. */
+	"CREATE TABLE pr_canary (repo TEXT NOT NULL, number INTEGER NOT NULL,"
+	"  head TEXT NOT NULL, judgement TEXT NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (repo, number)) WITHOUT ROWID;",
 };
 
 int mc_store_schema_version(void)

@@ -185,3 +185,47 @@ int mc_pr_state_set_cursor(mc_store *store, const char *repo, const char *since,
 	sqlite3_bind_int64(st, 3, at);
 	return run_write(store, st, NULL, "storing a poll cursor");
 }
+
+int mc_pr_state_put_canary(mc_store *store, const char *repo, int64_t number, const char *head,
+			   const char *judgement, int64_t at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(&st, store,
+			  "INSERT INTO pr_canary (repo, number, head, judgement, at)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (repo, number) DO UPDATE"
+			  " SET head = excluded.head, judgement = excluded.judgement, at = excluded.at")))
+		return rc;
+	sqlite3_bind_text(st, 1, repo, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, number);
+	sqlite3_bind_text(st, 3, head, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, judgement, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, at);
+	return run_write(store, st, NULL, "keeping a canary judgement");
+}
+
+int mc_pr_state_get_canary(mc_store *store, char **judgement, const char *repo, int64_t number,
+			   const char *head)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	*judgement = NULL;
+	if ((rc = prepare(&st, store,
+			  "SELECT judgement FROM pr_canary WHERE repo = ?1 AND number = ?2"
+			  " AND head = ?3")))
+		return rc;
+	sqlite3_bind_text(st, 1, repo, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, number);
+	sqlite3_bind_text(st, 3, head, -1, SQLITE_TRANSIENT);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*judgement = column_text(st, 0);
+	rc = step == SQLITE_ROW ? 0
+	     : step == SQLITE_DONE ? mc_error_set(MC_ENOTFOUND, "no canary judgement kept for %.12s",
+						  head)
+				   : mc_store_fail(store, "reading a canary judgement");
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -36,6 +36,13 @@ int mc_pr_state_command_done(mc_store *store, const char *repo, int64_t comment_
 int mc_pr_state_mark_command(mc_store *store, const char *repo, int64_t comment_id,
 			     int64_t line, const char *digest, int64_t at);
 
+/* The canary's judgement (its JSON document) of a PR's head: kept per PR, replaced by
+ * the next; get is MC_ENOTFOUND when none is kept for that head. free() *judgement. */
+int mc_pr_state_put_canary(mc_store *store, const char *repo, int64_t number, const char *head,
+			   const char *judgement, int64_t at);
+int mc_pr_state_get_canary(mc_store *store, char **judgement, const char *repo, int64_t number,
+			   const char *head);
+
 /* The poller's cursor for repo (an RFC 3339 time; MC_ENOTFOUND before the first poll). */
 int mc_pr_state_get_cursor(mc_store *store, char **since, const char *repo);
 int mc_pr_state_set_cursor(mc_store *store, const char *repo, const char *since, int64_t at);
