@@ -456,6 +456,7 @@ START_TEST(judgement_json_reads_back)
 	ck_assert_uint_eq(back.nmetrics, 2);
 	again = mc_canary_judgement_to_json(&back);
 	ck_assert_str_eq(json_object_to_json_string_ext(again, JSON_C_TO_STRING_PLAIN), first);
+	mc_canary_judgement_free(&back);
 	bad = json_object_new_object();
 	mc_json_set_string(bad, "verdict", "maybe");
 	ck_assert_int_eq(mc_canary_judgement_from_json(&back, bad), MC_EINVAL);
