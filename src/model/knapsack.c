@@ -937,23 +937,39 @@ static int can_beat(const struct sub *s, double best, double bound)
 }
 
 /* The plan: items fixed in + those with sel set in extra (over vars). */
+/* Whether a plan built fresh from the budgets fits every one of them. */
+static int plan_fits(const struct plan *pl, const struct sub *s)
+{
+	for (size_t i = 0; i < s->m; i++)
+		if (pl->left[i] < -s->tol[i])
+			return 0;
+	return 1;
+}
+
 static void offer(struct bb *t, double value, const size_t *vars, size_t nv, const unsigned char *take)
 {
 	const struct sub *s = t->s;
+	struct plan cand;
 	size_t k;
 	if (!(value > t->best->value * (1 + 1e-12) + 1e-12))
 		return;
-	memset(t->best->sel, 0, s->n ? s->n : 1);
-	memcpy(t->best->left, s->b, s->m * sizeof *t->best->left);
-	t->best->value = 0;
+	plan_init(&cand, s);
 	for (k = 0; k < s->n; k++)
 		if (t->fix[k] == 1)
-			plan_set(t->best, s, k, 1);
+			plan_set(&cand, s, k, 1);
 	for (k = 0; k < nv; k++)
 		if (take[k])
-			plan_set(t->best, s, vars[k], 1);
-	/* Improvements are rare: polishing each one costs little and often finds more. */
-	local_search(t->best, s, t->full_order);
+			plan_set(&cand, s, vars[k], 1);
+	/* The node's own residuals are updated incrementally, and costs of very different
+	 * magnitudes (1e34 beside 2) lose the small ones to rounding there; the set is
+	 * checked again from the budgets before it may become the incumbent. */
+	if (plan_fits(&cand, s)) {
+		/* Improvements are rare: polishing each one costs little and often finds more. */
+		local_search(&cand, s, t->full_order);
+		if (cand.value > t->best->value)
+			plan_copy(t->best, &cand, s);
+	}
+	plan_free(&cand);
 }
 
 static void branch_in(struct bb *t, size_t depth, double fixed_value, size_t k);
