@@ -361,6 +361,34 @@ static char *next_page(mc_rest *r, const mc_http_response *resp, const char *fir
 	return mc_strbuf_detach(&sb);
 }
 
+/*
+ * One page of a listing (what: "open pull requests", "closed issues"): GET url with
+ * the ETag, a 200 parsed into the array *list with *resp kept for its Link header.
+ * A first page answered 304 sets *not_modified (nothing was updated since the last
+ * listing; *resp cleared). Errors leave nothing to clear.
+ */
+static int list_page(mc_rest *r, const char *url, int page, const char *repo, const char *what,
+		     mc_http_response *resp, struct json_object **list, int *not_modified)
+{
+	char doing[96];
+	int rc;
+
+	*list = NULL;
+	if (page > MAX_PAGES)
+		return mc_error_set(MC_ELIMIT, "%s: more than %d pages of %s", repo, MAX_PAGES, what);
+	if ((rc = call(r, "GET", url, NULL, CALL_IDEMPOTENT | CALL_CONDITIONAL, resp)) != 0)
+		return rc;
+	snprintf(doing, sizeof doing, "listing %s", what);
+	if (resp->status != 200)
+		rc = mc_http_status_error(resp, doing);
+	else if (page == 1 && resp->not_modified)
+		*not_modified = 1;
+	else if ((rc = parse_answer(list, resp, json_type_array, what)) == 0)
+		return 0;
+	mc_http_response_clear(resp);
+	return rc;
+}
+
 int mc_rest_list_open_prs(void *state, const char *repo, const char *since, mc_forge_pr **prs,
 			  size_t *n, int *not_modified)
 {
@@ -388,28 +416,11 @@ int mc_rest_list_open_prs(void *state, const char *repo, const char *since, mc_f
 		struct json_object *list = NULL;
 		size_t count;
 
-		if (page > MAX_PAGES) {
-			rc = mc_error_set(MC_ELIMIT, "%s: more than %d pages of open pull requests",
-					  repo, MAX_PAGES);
+		if ((rc = list_page(r, url, page, repo, "open pull requests", &resp, &list,
+				    not_modified)) != 0)
 			break;
-		}
-		if ((rc = call(r, "GET", url, NULL, CALL_IDEMPOTENT | CALL_CONDITIONAL, &resp)) != 0)
+		if (*not_modified)
 			break;
-		if (resp.status != 200) {
-			rc = mc_http_status_error(&resp, "listing open pull requests");
-			mc_http_response_clear(&resp);
-			break;
-		}
-		if (page == 1 && resp.not_modified) {
-			/* Nothing was updated since the last listing. */
-			*not_modified = 1;
-			mc_http_response_clear(&resp);
-			break;
-		}
-		if ((rc = parse_answer(&list, &resp, json_type_array, "open pull requests")) != 0) {
-			mc_http_response_clear(&resp);
-			break;
-		}
 		count = json_object_array_length(list);
 		for (size_t i = 0; i < count && rc == 0; i++) {
 			mc_forge_pr pr;
@@ -851,7 +862,7 @@ int mc_rest_list_issues(void *state, const char *repo, const char *state_name, c
 			mc_forge_issue **issues, size_t *n, int *not_modified)
 {
 	mc_rest *r = state;
-	mc_strbuf first = MC_STRBUF_INIT;
+	mc_strbuf first = MC_STRBUF_INIT, what = MC_STRBUF_INIT;
 	size_t alloc = 0;
 	time_t since_t = 0;
 	char *url = NULL;
@@ -870,32 +881,16 @@ int mc_rest_list_issues(void *state, const char *repo, const char *state_name, c
 	} else {
 		url = mc_xstrdup(first.buf);
 	}
+	mc_strbuf_printf(&what, "%s issues", state_name);
 	for (int page = 1; url; page++) {
 		mc_http_response resp;
 		struct json_object *list = NULL;
 		size_t count;
 
-		if (page > MAX_PAGES) {
-			rc = mc_error_set(MC_ELIMIT, "%s: more than %d pages of %s issues", repo,
-					  MAX_PAGES, state_name);
+		if ((rc = list_page(r, url, page, repo, what.buf, &resp, &list, not_modified)) != 0)
 			break;
-		}
-		if ((rc = call(r, "GET", url, NULL, CALL_IDEMPOTENT | CALL_CONDITIONAL, &resp)) != 0)
+		if (*not_modified)
 			break;
-		if (resp.status != 200) {
-			rc = mc_http_status_error(&resp, "listing issues");
-			mc_http_response_clear(&resp);
-			break;
-		}
-		if (page == 1 && resp.not_modified) {
-			*not_modified = 1;
-			mc_http_response_clear(&resp);
-			break;
-		}
-		if ((rc = parse_answer(&list, &resp, json_type_array, "issues")) != 0) {
-			mc_http_response_clear(&resp);
-			break;
-		}
 		count = json_object_array_length(list);
 		for (size_t i = 0; i < count && rc == 0; i++)
 			rc = take_issue(issues, n, &alloc, json_object_array_get_idx(list, i), repo,
@@ -908,6 +903,7 @@ int mc_rest_list_issues(void *state, const char *repo, const char *state_name, c
 	}
 	free(url);
 	mc_strbuf_release(&first);
+	mc_strbuf_release(&what);
 	if (rc != 0) {
 		mc_forge_issue_list_free(*issues, *n);
 		*issues = NULL;
