@@ -52,6 +52,20 @@ expect_one_line() {
 	fi
 }
 
+# show_logs_if_failed STATUS LOG...: in an exit trap (STATUS is $? there), after a
+# failed check or an aborted script, the end of each log without its per-request
+# "http" lines, so that a CI log says what the daemon and the fake forge did.
+show_logs_if_failed() {
+	local status=$1 f
+	shift
+	[ "$status" -ne 0 ] || [ "$failures" -ne 0 ] || return 0
+	for f in "$@"; do
+		[ -s "$f" ] || continue
+		echo "--- the end of $(basename "$f"):" >&2
+		grep -v '"http' "$f" | tail -n 20 >&2 || true
+	done
+}
+
 finish() {
 	if [ "$failures" -ne 0 ]; then
 		echo "$failures check(s) failed" >&2

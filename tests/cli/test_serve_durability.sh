@@ -20,6 +20,7 @@ done
 export GNUPGHOME=$(mktemp -d /tmp/mc-gpg.XXXXXX)   # short: the agent's socket path is limited
 daemon= forge_pid=
 cleanup() {
+	show_logs_if_failed $? "$scratch/daemon.log" "$scratch/forge.log"
 	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null || true
 	[ -z "$forge_pid" ] || kill "$forge_pid" 2>/dev/null || true
 	gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null || true

@@ -68,6 +68,7 @@ printf 'ghp_bot\n' >"$scratch/token"
 chmod 600 "$scratch/secret" "$scratch/token"
 daemon=
 cleanup() {
+	show_logs_if_failed $? "$scratch/daemon.log" "$scratch/forge.log"
 	[ -z "$daemon" ] || kill "$daemon" 2>/dev/null || true
 	kill "$(cat "$scratch/forge.pid")" 2>/dev/null || true
 	[ -z "${KEEP:-}" ] || cp -r "$scratch" "$KEEP" || true   # KEEP=DIR keeps the evidence
