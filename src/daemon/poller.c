@@ -12,9 +12,11 @@
  * Issues (GitHub, Gitea; the local forge has none) are polled the same way with a
  * cursor of their own ("<repo>!issues"): the open issues updated since it, and the
  * issues closed since it (so a closure is seen without webhooks), each queued as a
- * "poll_issue" event (delivery id "poll_issue:<repo>!<n>@<updated_at>": an issue
- * not updated since it was queued is not queued again). The worker reads the issue
- * as it is then and refreshes or closes its work item, so a late event is harmless.
+ * "poll_issue" event (delivery id "poll_issue:<repo>!<n>@<updated_at>/<digest>": an
+ * issue not changed since it was queued is not queued again; the digest of what the
+ * listing shows of it tells apart two changes within one second of updated_at, such
+ * as a bot labelling an issue as it opens). The worker reads the issue as it is then
+ * and refreshes or closes its work item, so a late event is harmless.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/sha.h>
 
 #include "adapters/store/pr_state.h"
 #include "adapters/store/queue.h"
@@ -32,6 +36,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/strbuf.h"
 #include "util/time.h"
 
 #define CURSOR_SLACK_S 60
@@ -123,19 +128,46 @@ static int poll_repo(poller *p, mc_store *store, mc_daemon_forge *df, const char
 	return rc;
 }
 
+#define ISSUE_DIGEST_BYTES 6
+
+/* A field with its terminating NUL, so that no field runs into the next. */
+static void add_field(mc_strbuf *sb, const char *field)
+{
+	mc_strbuf_add(sb, field ? field : "", field ? strlen(field) + 1 : 1);
+}
+
+/* The first bytes of a SHA-256 over what a listing shows of an issue that its work
+ * item depends on (state, title, body, labels), in hex. */
+static void issue_digest(char out[2 * ISSUE_DIGEST_BYTES + 1], const mc_forge_issue *issue)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	mc_strbuf sb = MC_STRBUF_INIT;
+
+	add_field(&sb, issue->state);
+	add_field(&sb, issue->title);
+	add_field(&sb, issue->body);
+	for (size_t i = 0; i < issue->nlabels; i++)
+		add_field(&sb, issue->labels[i]);
+	SHA256((const unsigned char *)(sb.buf ? sb.buf : ""), sb.len, md);
+	mc_strbuf_release(&sb);
+	for (int i = 0; i < ISSUE_DIGEST_BYTES; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 static int queue_issue(mc_store *store, const char *forge, const char *repo,
 		       const mc_forge_issue *issue, int *queued)
 {
 	struct json_object *payload = json_object_new_object();
-	char delivery[MC_QUEUE_ID_MAX + 1];
+	char delivery[MC_QUEUE_ID_MAX + 1], digest[2 * ISSUE_DIGEST_BYTES + 1];
 	const char *text;
 	int duplicate = 0, rc;
 
 	mc_json_set_string(payload, "repo", repo);
 	mc_json_set_int(payload, "number", issue->number);
 	text = mc_json_dump(payload, 0);
-	snprintf(delivery, sizeof delivery, "poll_issue:%.60s!%lld@%.40s", repo,
-		 (long long)issue->number, issue->updated_at ? issue->updated_at : "");
+	issue_digest(digest, issue);
+	snprintf(delivery, sizeof delivery, "poll_issue:%.60s!%lld@%.40s/%s", repo,
+		 (long long)issue->number, issue->updated_at ? issue->updated_at : "", digest);
 	rc = mc_queue_push(store, delivery, forge, MC_EVENT_POLL_ISSUE, repo, text, strlen(text),
 			   (int64_t)time(NULL), &duplicate);
 	if (rc == 0 && !duplicate)

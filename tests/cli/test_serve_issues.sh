@@ -5,7 +5,8 @@
 # acme/widgets!N in the mirror's portfolio, with values from their labels and body
 # trailers and costs per budget dimension from the base's config or trailers; they
 # rank with the PR in `maestro portfolio` and are planned by `maestro plan`. A closed
-# issue leaves the portfolio (seen by polling, no webhook); an issues webhook
+# issue leaves the portfolio (seen by polling, no webhook, even when closed within the
+# second of its last update); an issues webhook
 # (labeled) refreshes an item; `/maestro priority raise` in a comment on an issue
 # overrides the issue's priority for a writer and is refused for a reader.
 . "$(dirname "$0")/lib.sh"
@@ -34,15 +35,18 @@ base=$(git -C "$work" rev-parse main) head1=$(git -C "$work" rev-parse feat-1)
 
 body5=$'Checkout fails for EU customers.\n\nMaestro-Value: 1200\nMaestro-CI-Minutes: 30\n'
 body6=$'Two flaky tests.\n\n```\nMaestro-Value: 999999\n```\nMaestro-Flake-Fixed: 2\nMaestro-LLM-USD: 3\n'
-jq -n --arg origin "$origin" --arg base "$base" --arg h1 "$head1" --arg b5 "$body5" --arg b6 "$body6" '{
+# One updated_at for every issue, and closing issue 6 below keeps it: forges give it in
+# whole seconds, so two changes within one second differ only in the issue's contents.
+updated=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+jq -n --arg origin "$origin" --arg base "$base" --arg h1 "$head1" --arg b5 "$body5" --arg b6 "$body6" --arg t "$updated" '{
   tokens: {"ghp_bot": "maestro-bot", "ghp_alice": "alice", "ghp_bob": "bob"},
   repos: [{owner: "acme", name: "widgets", clone_url: $origin,
     collaborators: {alice: "write", bob: "read", "maestro-bot": "write"},
     pulls: [{number: 1, title: "Add a helper", user: "alice", head: {ref: "feat-1", sha: $h1},
              base: {ref: "main", sha: $base}}],
-    issues: [{number: 5, title: "EU checkout fails", user: "bob", labels: ["bug"], body: $b5},
-             {number: 6, title: "Flaky tests", user: "bob", body: $b6},
-             {number: 7, title: "Tidy the docs", user: "bob"}]}]}' >"$scratch/seed.json"
+    issues: [{number: 5, title: "EU checkout fails", user: "bob", labels: ["bug"], body: $b5, updated_at: $t},
+             {number: 6, title: "Flaky tests", user: "bob", body: $b6, updated_at: $t},
+             {number: 7, title: "Tidy the docs", user: "bob", updated_at: $t}]}]}' >"$scratch/seed.json"
 port=$("$forge/run-server" --port-file "$scratch/forge.port" --pid-file "$scratch/forge.pid" \
 	--log "$scratch/forge.log" --seed "$scratch/seed.json" --timeout 60) ||
 	{ fail "run-server: $(cat "$scratch/forge.log")"; finish; }
@@ -134,8 +138,9 @@ jq -e '[.. | objects | .chosen? // empty] | flatten | (index("acme/widgets!5") !
 	"$scratch/plan.json" >/dev/null && pass "maestro plan chooses issue 5 and leaves out issue 6 under usd=1" ||
 	fail "plan: $(jq -c . "$scratch/plan.json" | head -c 600)"
 
-# --- an issue closed on the forge leaves the portfolio by polling alone
-ctl_post issue '{"repo": "acme/widgets", "number": 6, "state": "closed"}'
+# --- an issue closed on the forge leaves the portfolio by polling alone, even when
+# the close falls in the second of the issue's last update (the same updated_at)
+ctl_post issue '{"repo": "acme/widgets", "number": 6, "state": "closed", "updated_at": "'"$updated"'"}'
 wait_portfolio 'map(.id) | index("acme/widgets!6") == null'
 "$MAESTRO" portfolio -C "$mirror" --all --format json | jq -e '.[] | select(.id == "acme/widgets!6") | .state == "closed"' >/dev/null &&
 	pass "closing issue 6 closed its item" || fail "issue 6 is not closed in the portfolio"
