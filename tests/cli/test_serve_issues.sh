@@ -69,7 +69,7 @@ MAESTRO_LOG=info "$MAESTRO" serve --forge github --api-url "$api" --token-file "
 	--webhook-secret-file "$scratch/secret" --state-dir "$state" --listen 127.0.0.1:0 \
 	--workers 1 --bot-login maestro-bot --poll 1 --repo acme/widgets 2>>"$scratch/daemon.log" &
 daemon=$!
-for _ in $(seq 150); do
+for _ in $(seq 300); do
 	[ -s "$state/listen" ] && break
 	kill -0 "$daemon" 2>/dev/null || break
 	sleep 0.1
@@ -93,7 +93,7 @@ mirror=$state/repos/acme+widgets.git
 portfolio() { "$MAESTRO" portfolio -C "$mirror" --format json 2>/dev/null; }
 # until JQ_FILTER holds on the portfolio (bounded)
 wait_portfolio() {
-	for _ in $(seq 300); do
+	for _ in $(seq 600); do
 		portfolio | jq -e "$1" >/dev/null 2>&1 && return 0
 		grep -q '"worker.failed"\|"worker.parked"' "$scratch/daemon.log" && break
 		sleep 0.1
@@ -168,7 +168,7 @@ id_b=$(curl -sS --max-time 20 -X POST -H 'Authorization: token ghp_bob' -H 'User
 	-H 'Content-Type: application/json' --data '{"body": "/maestro priority raise me too"}' \
 	"$api/repos/acme/widgets/issues/7/comments" | jq .id)
 comment_event bob 7 "$id_b" "/maestro priority raise me too"
-for _ in $(seq 300); do
+for _ in $(seq 600); do
 	ctl state | jq -e '.repos[0].comments[] | select(.user == "maestro-bot" and .issue == 7 and (.body | startswith("@bob")))' >/dev/null && break
 	sleep 0.1
 done
