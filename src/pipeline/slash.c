@@ -87,6 +87,8 @@ static int load_pr(run *r)
 	return rc;
 }
 
+#define PRIORITY_NEEDS "changing the priority needs write access to the repository"
+
 static int can_write(run *r, int *allowed)
 {
 	char *permission = NULL;
@@ -101,6 +103,21 @@ static int can_write(run *r, int *allowed)
 		free(permission);
 	}
 	*allowed = r->permission;
+	return 0;
+}
+
+/* 0 when the comment's author may write to the repository; 1 when not, the command
+ * refused with why (what it needs that for); < 0 an error. */
+static int require_writer(run *r, const mc_slash_command *cmd, const char *why)
+{
+	int allowed = 0, rc = can_write(r, &allowed);
+
+	if (rc != 0)
+		return rc;
+	if (!allowed) {
+		refuse(r, cmd, why);
+		return 1;
+	}
 	return 0;
 }
 
@@ -428,7 +445,7 @@ static int priority_issue(run *r, const mc_slash_command *cmd, const char *diges
 static int carry_out_on_issue(run *r, const mc_slash_command *cmd, const char *digest)
 {
 	mc_issue_result res;
-	int allowed = 0, rc;
+	int rc;
 
 	switch (cmd->kind) {
 	case MC_SLASH_INVALID:
@@ -437,12 +454,8 @@ static int carry_out_on_issue(run *r, const mc_slash_command *cmd, const char *d
 	case MC_SLASH_PRIORITY_RAISE:
 	case MC_SLASH_PRIORITY_DROP:
 	case MC_SLASH_PRIORITY_SET:
-		if ((rc = can_write(r, &allowed)) != 0)
+		if ((rc = require_writer(r, cmd, PRIORITY_NEEDS)) != 0)
 			return rc;
-		if (!allowed) {
-			refuse(r, cmd, "changing the priority needs write access to the repository");
-			return 1;
-		}
 		return priority_issue(r, cmd, digest);
 	case MC_SLASH_RECOMPUTE:
 		if ((rc = refresh_issue(r, cmd, &res)) == 0)
@@ -461,7 +474,7 @@ static int carry_out_on_issue(run *r, const mc_slash_command *cmd, const char *d
 /* Carry out one command: 0 done, 1 refused (answered in the reply), < 0 an error. */
 static int carry_out(run *r, const mc_slash_command *cmd, const char *digest)
 {
-	int allowed = 0, rc;
+	int rc;
 
 	if (r->req->on_issue)
 		return carry_out_on_issue(r, cmd, digest);
@@ -473,12 +486,8 @@ static int carry_out(run *r, const mc_slash_command *cmd, const char *digest)
 	case MC_SLASH_PRIORITY_RAISE:
 	case MC_SLASH_PRIORITY_DROP:
 	case MC_SLASH_PRIORITY_SET:
-		if ((rc = can_write(r, &allowed)) != 0)
+		if ((rc = require_writer(r, cmd, PRIORITY_NEEDS)) != 0)
 			return rc;
-		if (!allowed) {
-			refuse(r, cmd, "changing the priority needs write access to the repository");
-			return 1;
-		}
 		return priority(r, cmd, digest);
 	case MC_SLASH_HOLD:
 	case MC_SLASH_UNHOLD:
@@ -496,13 +505,10 @@ static int carry_out(run *r, const mc_slash_command *cmd, const char *digest)
 	case MC_SLASH_CANARY:
 		/* The canary runs the PR's code: only when someone who could push it
 		 * anyway asks for it. */
-		if ((rc = can_write(r, &allowed)) != 0)
+		if ((rc = require_writer(r, cmd, "running the shadow canary runs this pull "
+						 "request's code: it needs write access to the "
+						 "repository")) != 0)
 			return rc;
-		if (!allowed) {
-			refuse(r, cmd, "running the shadow canary runs this pull request's code: it needs "
-				       "write access to the repository");
-			return 1;
-		}
 		r->review = 1;
 		r->canary = 1;
 		return 0;
