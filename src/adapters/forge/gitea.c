@@ -50,15 +50,5 @@ static int gitea_open(void **state, const mc_forge_options *opt, mc_forge_stats 
 const mc_forge_driver mc_forge_driver_gitea = {
 	.name = "gitea",
 	.open = gitea_open,
-	.close = mc_rest_close,
-	.list_open_prs = mc_rest_list_open_prs,
-	.get_pr = mc_rest_get_pr,
-	.list_issues = mc_rest_list_issues,
-	.get_issue = mc_rest_get_issue,
-	.upsert_sticky_comment = mc_rest_upsert_sticky_comment,
-	.comment = mc_rest_comment,
-	.set_status = mc_rest_set_status,
-	.react = mc_rest_react,
-	.permission = mc_rest_permission,
-	.git_token = mc_rest_git_token,
+	MC_REST_DRIVER_OPERATIONS,
 };

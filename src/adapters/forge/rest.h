@@ -54,6 +54,16 @@ int mc_rest_react(void *state, const char *repo, int64_t comment_id, const char 
 int mc_rest_permission(void *state, char **permission, const char *repo, const char *user);
 int mc_rest_git_token(void *state, char **token);
 
+/* The driver entries every REST forge shares: a driver names itself and its open. */
+#define MC_REST_DRIVER_OPERATIONS                                                    \
+	.close = mc_rest_close, .list_open_prs = mc_rest_list_open_prs,               \
+	.get_pr = mc_rest_get_pr, .list_issues = mc_rest_list_issues,                 \
+	.get_issue = mc_rest_get_issue,                                               \
+	.upsert_sticky_comment = mc_rest_upsert_sticky_comment,                       \
+	.comment = mc_rest_comment, .set_status = mc_rest_set_status,                 \
+	.react = mc_rest_react, .permission = mc_rest_permission,                     \
+	.git_token = mc_rest_git_token
+
 /* Pure pieces, exposed for the tests. */
 
 /* 0 when repo is "owner/name" with only letters, digits, '.', '_' and '-' in each
