@@ -170,25 +170,32 @@ static void relative_text(mc_strbuf *sb, const mc_cf_metric *m, double v)
 		mc_strbuf_printf(sb, "from 0 to %g", m->base + v);
 }
 
+/* A relative gate's sentence: "<route>: predicted <what> +x % (up to +y % at c %) is
+ * over <key> = <limit> %". */
+static void relative_breach(mc_strbuf *sb, const char *name, int first, const char *what,
+			    const mc_cf_metric *m, double confidence, const char *key, double limit)
+{
+	mc_strbuf_printf(sb, "%s%s: predicted %s ", first ? "" : "; ", name, what);
+	relative_text(sb, m, m->base > 0 ? m->delta / m->base : m->delta);
+	mc_strbuf_printf(sb, " (up to ");
+	relative_text(sb, m, m->base > 0 ? m->delta_ci.hi / m->base : m->delta_ci.hi);
+	mc_strbuf_printf(sb, " at %g %%) is over %s = %g %%", confidence * 100, key, limit * 100);
+}
+
 /* One sentence per broken gate of a route: what, by how much, against which key. */
 static void describe_breaches(mc_strbuf *sb, const mc_config *cfg, const mc_cf_route_result *r,
 			      unsigned bits, double confidence, size_t *listed, size_t *more)
 {
 	const char *name = strcmp(r->route, MC_CF_ALL) ? r->route : "all routes";
-	const mc_cf_metric *p99 = &r->latency[MC_CF_P99], *err = &r->error_rate, *cost = &r->cost;
+	const mc_cf_metric *err = &r->error_rate;
 
 	if (bits & MC_SIM_BREACH_P99) {
-		if ((*listed)++ < MC_POLICY_LIST_BREACHES) {
-			mc_strbuf_printf(sb, "%s%s: predicted p99 latency ", *listed > 1 ? "; " : "", name);
-			relative_text(sb, p99, p99->base > 0 ? p99->delta / p99->base : p99->delta);
-			mc_strbuf_printf(sb, " (up to ");
-			relative_text(sb, p99, p99->base > 0 ? p99->delta_ci.hi / p99->base
-							     : p99->delta_ci.hi);
-			mc_strbuf_printf(sb, " at %g %%) is over simulate.max_p99_increase = %g %%",
-					 confidence * 100, cfg->simulate_max_p99_increase * 100);
-		} else {
+		if ((*listed)++ < MC_POLICY_LIST_BREACHES)
+			relative_breach(sb, name, *listed == 1, "p99 latency", &r->latency[MC_CF_P99],
+					confidence, "simulate.max_p99_increase",
+					cfg->simulate_max_p99_increase);
+		else
 			(*more)++;
-		}
 	}
 	if (bits & MC_SIM_BREACH_ERRORS) {
 		if ((*listed)++ < MC_POLICY_LIST_BREACHES)
@@ -201,17 +208,11 @@ static void describe_breaches(mc_strbuf *sb, const mc_config *cfg, const mc_cf_r
 			(*more)++;
 	}
 	if (bits & MC_SIM_BREACH_COST) {
-		if ((*listed)++ < MC_POLICY_LIST_BREACHES) {
-			mc_strbuf_printf(sb, "%s%s: predicted cost per request ", *listed > 1 ? "; " : "", name);
-			relative_text(sb, cost, cost->base > 0 ? cost->delta / cost->base : cost->delta);
-			mc_strbuf_printf(sb, " (up to ");
-			relative_text(sb, cost, cost->base > 0 ? cost->delta_ci.hi / cost->base
-							       : cost->delta_ci.hi);
-			mc_strbuf_printf(sb, " at %g %%) is over simulate.max_cost_increase = %g %%",
-					 confidence * 100, cfg->simulate_max_cost_increase * 100);
-		} else {
+		if ((*listed)++ < MC_POLICY_LIST_BREACHES)
+			relative_breach(sb, name, *listed == 1, "cost per request", &r->cost, confidence,
+					"simulate.max_cost_increase", cfg->simulate_max_cost_increase);
+		else
 			(*more)++;
-		}
 	}
 }
 
