@@ -13,45 +13,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-typedef struct fixture {
-	char *root, *repo, *files;
-	mc_forge *forge;
-	int64_t number;
-} fixture;
-
-static void setup(fixture *f)
-{
-	mc_forge_options opt = {.kind = MC_FORGE_LOCAL};
-	mc_forge_pr *prs = NULL;
-	size_t n = 0;
-
-	f->root = mc_test_tmpdir();
-	if (asprintf(&f->repo, "%s/repo", f->root) < 0 || asprintf(&f->files, "%s/forge", f->root) < 0)
-		abort();
-	ck_assert_int_eq(mc_fs_mkdirs(f->repo, 0700), 0);
-	mc_test_git_init(f->repo, "main");
-	mc_test_write(f->repo, "src/a.c", "int a;\n");
-	free(mc_test_commit(f->repo, "Initial"));
-	mc_test_git(f->repo, "checkout", "-q", "-b", "feature", NULL);
-	mc_test_write(f->repo, "src/b.c", "int b;\n");
-	free(mc_test_commit(f->repo, "Add b"));
-	mc_test_git(f->repo, "checkout", "-q", "main", NULL);
-	opt.local_dir = f->files;
-	ck_assert_int_eq(mc_forge_open(&f->forge, &opt), 0);
-	ck_assert_int_eq(mc_forge_list_open_prs(f->forge, f->repo, NULL, &prs, &n, NULL), 0);
-	ck_assert_uint_eq(n, 1);
-	f->number = prs[0].number;
-	mc_forge_pr_list_free(prs, n);
-}
-
-static void teardown(fixture *f)
-{
-	mc_forge_close(f->forge);
-	mc_test_rmtree(f->root);
-	free(f->root);
-	free(f->repo);
-	free(f->files);
-}
+typedef mc_test_local_pr fixture;
 
 static int count_files(const fixture *f, const char *name)
 {
@@ -85,7 +47,7 @@ START_TEST(reviewed_once_then_nothing_new)
 	mc_pr_result r;
 	mc_pr_options opt = {0};
 
-	setup(&f);
+	mc_test_local_pr_setup(&f, 0);
 	opt.forge = f.forge;
 	opt.repo = f.repo;
 	opt.number = f.number;
@@ -131,7 +93,7 @@ START_TEST(reviewed_once_then_nothing_new)
 		mc_portfolio_item_free(&item);
 		mc_store_close(store);
 	}
-	teardown(&f);
+	mc_test_local_pr_teardown(&f);
 }
 END_TEST
 
@@ -165,7 +127,7 @@ START_TEST(a_simulation_gate_fails_the_status)
 	int i;
 	FILE *t;
 
-	setup(&f);
+	mc_test_local_pr_setup(&f, 0);
 	if (asprintf(&trace, "%s/trace.jsonl", f.root) < 0 ||
 	    asprintf(&config, "{\"simulate\": {\"trace\": \"%s\", \"deltas\": [\"/api:p99=x1.4\"], "
 		     "\"max_p99_increase\": 0.1}}\n", trace) < 0 ||
@@ -201,7 +163,7 @@ START_TEST(a_simulation_gate_fails_the_status)
 	free(statuses);
 	free(config);
 	free(trace);
-	teardown(&f);
+	mc_test_local_pr_teardown(&f);
 }
 END_TEST
 

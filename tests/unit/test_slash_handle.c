@@ -15,51 +15,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-typedef struct fixture {
-	char *root, *repo, *files;
-	mc_forge *forge;
-	mc_store *state;
-	int64_t number;
-} fixture;
-
-static void setup(fixture *f)
-{
-	mc_forge_options opt = {.kind = MC_FORGE_LOCAL};
-	mc_forge_pr *prs = NULL;
-	size_t n = 0;
-	char *db;
-
-	f->root = mc_test_tmpdir();
-	if (asprintf(&f->repo, "%s/repo", f->root) < 0 || asprintf(&f->files, "%s/forge", f->root) < 0 ||
-	    asprintf(&db, "%s/state.db", f->root) < 0)
-		abort();
-	ck_assert_int_eq(mc_fs_mkdirs(f->repo, 0700), 0);
-	mc_test_git_init(f->repo, "main");
-	mc_test_write(f->repo, "src/a.c", "int a;\n");
-	free(mc_test_commit(f->repo, "Initial"));
-	mc_test_git(f->repo, "checkout", "-q", "-b", "feature", NULL);
-	mc_test_write(f->repo, "src/b.c", "int b;\n");
-	free(mc_test_commit(f->repo, "Add b"));
-	mc_test_git(f->repo, "checkout", "-q", "main", NULL);
-	opt.local_dir = f->files;
-	ck_assert_int_eq(mc_forge_open(&f->forge, &opt), 0);
-	ck_assert_int_eq(mc_forge_list_open_prs(f->forge, f->repo, NULL, &prs, &n, NULL), 0);
-	ck_assert_uint_eq(n, 1);
-	f->number = prs[0].number;
-	mc_forge_pr_list_free(prs, n);
-	ck_assert_int_eq(mc_store_open(&f->state, db), 0);
-	free(db);
-}
-
-static void teardown(fixture *f)
-{
-	mc_store_close(f->state);
-	mc_forge_close(f->forge);
-	mc_test_rmtree(f->root);
-	free(f->root);
-	free(f->repo);
-	free(f->files);
-}
+typedef mc_test_local_pr fixture;
 
 static const char *const auditors[] = {"@Bob"};
 
@@ -128,7 +84,7 @@ START_TEST(accepted_refused_and_redelivered)
 	mc_slash_outcome o;
 	char *text;
 
-	setup(&f);
+	mc_test_local_pr_setup(&f, 1);
 	o = comment(&f, 100, "alice",
 		    "LGTM\n/maestro priority raise customer escalation\n/maestro hold not mine\n"
 		    "/maestro priorty raise x\n");
@@ -174,7 +130,7 @@ START_TEST(accepted_refused_and_redelivered)
 	/* The bot's own comments are never commands. */
 	o = comment(&f, 101, "maestro-bot", "/maestro priority raise me\n");
 	ck_assert_uint_eq(o.accepted + o.refused + o.repeated, 0);
-	teardown(&f);
+	mc_test_local_pr_teardown(&f);
 }
 END_TEST
 
@@ -184,7 +140,7 @@ START_TEST(hold_shows_on_card_and_status_until_lifted)
 	mc_slash_outcome o;
 	char *text;
 
-	setup(&f);
+	mc_test_local_pr_setup(&f, 1);
 	o = comment(&f, 200, "bob", "/maestro hold audit of the payment path\n");
 	ck_assert_uint_eq(o.accepted, 1);
 	ck_assert_int_eq(o.replied, 0);
@@ -211,7 +167,7 @@ START_TEST(hold_shows_on_card_and_status_until_lifted)
 	ck_assert_ptr_nonnull(strstr(text, "How the card was computed"));
 	ck_assert_ptr_nonnull(strstr(text, "`/maestro priority set <n> <reason>`"));
 	free(text);
-	teardown(&f);
+	mc_test_local_pr_teardown(&f);
 }
 END_TEST
 
@@ -233,7 +189,7 @@ START_TEST(offers_are_stored_negotiated_and_shown)
 	mc_slash_outcome o;
 	char *text, *body;
 
-	setup(&f);
+	mc_test_local_pr_setup(&f, 1);
 	/* The wrong task and a malformed offer are refused by field. */
 	body = offer_comment("o0", "other-branch", "0.9");
 	o = comment(&f, 300, "bot", body);
@@ -286,7 +242,7 @@ START_TEST(offers_are_stored_negotiated_and_shown)
 		ck_assert_str_eq((const char *)sqlite3_column_text(st, 1), "o2");
 		sqlite3_finalize(st);
 	}
-	teardown(&f);
+	mc_test_local_pr_teardown(&f);
 }
 END_TEST
 
@@ -299,7 +255,7 @@ START_TEST(canary_runs_for_a_writer_and_fails_the_status)
 	mc_slash_outcome o;
 	char *text;
 
-	setup(&f);
+	mc_test_local_pr_setup(&f, 1);
 	/* No canary configured yet: said in the reply, the card goes on without one. */
 	o = comment(&f, 300, "alice", "/maestro canary\n");
 	ck_assert_uint_eq(o.accepted, 1);
@@ -355,7 +311,7 @@ START_TEST(canary_runs_for_a_writer_and_fails_the_status)
 	text = forge_text(&f, "statuses.jsonl");
 	ck_assert_ptr_null(strstr(strrchr_line(text), "shadow canary"));
 	free(text);
-	teardown(&f);
+	mc_test_local_pr_teardown(&f);
 }
 END_TEST
 

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "adapters/forge/forge.h"
+#include "adapters/store/db.h"
 #include "util/fs.h"
 
 char *mc_test_tmpdir(void)
@@ -171,4 +173,45 @@ int mc_test_run(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? 0 : 1;
+}
+
+void mc_test_local_pr_setup(mc_test_local_pr *f, int with_state)
+{
+	mc_forge_options opt = {.kind = MC_FORGE_LOCAL};
+	mc_forge_pr *prs = NULL;
+	size_t n = 0;
+	char *db;
+
+	memset(f, 0, sizeof *f);
+	f->root = mc_test_tmpdir();
+	if (asprintf(&f->repo, "%s/repo", f->root) < 0 || asprintf(&f->files, "%s/forge", f->root) < 0 ||
+	    asprintf(&db, "%s/state.db", f->root) < 0)
+		abort();
+	ck_assert_int_eq(mc_fs_mkdirs(f->repo, 0700), 0);
+	mc_test_git_init(f->repo, "main");
+	mc_test_write(f->repo, "src/a.c", "int a;\n");
+	free(mc_test_commit(f->repo, "Initial"));
+	mc_test_git(f->repo, "checkout", "-q", "-b", "feature", NULL);
+	mc_test_write(f->repo, "src/b.c", "int b;\n");
+	free(mc_test_commit(f->repo, "Add b"));
+	mc_test_git(f->repo, "checkout", "-q", "main", NULL);
+	opt.local_dir = f->files;
+	ck_assert_int_eq(mc_forge_open(&f->forge, &opt), 0);
+	ck_assert_int_eq(mc_forge_list_open_prs(f->forge, f->repo, NULL, &prs, &n, NULL), 0);
+	ck_assert_uint_eq(n, 1);
+	f->number = prs[0].number;
+	mc_forge_pr_list_free(prs, n);
+	if (with_state)
+		ck_assert_int_eq(mc_store_open(&f->state, db), 0);
+	free(db);
+}
+
+void mc_test_local_pr_teardown(mc_test_local_pr *f)
+{
+	mc_store_close(f->state);
+	mc_forge_close(f->forge);
+	mc_test_rmtree(f->root);
+	free(f->root);
+	free(f->repo);
+	free(f->files);
 }
