@@ -10,24 +10,16 @@
 # signed with a key from a throwaway GNUPGHOME named in the repository's
 # .maestro/config.json.
 . "$(dirname "$0")/lib.sh"
-forge=${MAESTRO_SOURCE_DIR:?}/tests/forge
-
-for tool in curl jq openssl node gpg sqlite3; do
-	command -v "$tool" >/dev/null || { fail "$tool is needed (scripts/deps installs it)"; finish; }
-done
-[ -d "$forge/node_modules/@octokit/openapi" ] || { fail "tests/forge/node_modules is missing (run scripts/deps)"; finish; }
+. "$(dirname "$0")/lib_serve.sh"
+serve_require curl jq openssl node gpg sqlite3
 
 export GNUPGHOME=$(mktemp -d /tmp/mc-gpg.XXXXXX)   # short: the agent's socket path is limited
-daemon= forge_pid=
 cleanup() {
-	show_logs_if_failed $? "$scratch/daemon.log" "$scratch/forge.log"
-	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null || true
-	[ -z "$forge_pid" ] || kill "$forge_pid" 2>/dev/null || true
+	stop_serve "$1" KILL
 	gpgconf --homedir "$GNUPGHOME" --kill all 2>/dev/null || true
-	[ -z "${KEEP:-}" ] || cp -r "$scratch" "$KEEP" || true   # KEEP=DIR keeps the evidence
 	rm -rf "$GNUPGHOME" "$scratch"
 }
-trap cleanup EXIT
+trap 'cleanup $?' EXIT
 key=$("$MAESTRO" evidence keygen --format json --name "Bot <bot@example.com>" | jq -r .fingerprint)
 [ ${#key} = 40 ] || { fail "keygen gave '$key'"; finish; }
 
@@ -57,39 +49,18 @@ jq -n --arg origin "$origin" --arg base "$base" --arg h1 "${head[1]}" --arg h2 "
     pulls: [[$h1, $h2, $h3] | to_entries[] | {number: (.key + 1), title: "PR \(.key + 1)",
       user: "alice", head: {ref: "feat-\(.key + 1)", sha: .value}, base: {ref: "main", sha: $base}}]}]}' \
 	>"$scratch/seed.json"
-port=$("$forge/run-server" --port-file "$scratch/forge.port" --pid-file "$scratch/forge.pid" \
-	--log "$scratch/forge.log" --seed "$scratch/seed.json" --timeout 60) ||
-	{ fail "run-server: $(cat "$scratch/forge.log")"; finish; }
-forge_pid=$(cat "$scratch/forge.pid")
-api=http://127.0.0.1:$port
+start_fake_forge
 
 state=$scratch/state
-printf 'durable' >"$scratch/secret"
-printf 'ghp_bot\n' >"$scratch/token"
-chmod 600 "$scratch/secret" "$scratch/token"
+serve_secrets durable
 start_daemon() {
-	rm -f "$state/listen"
-	MAESTRO_LOG=info "$MAESTRO" serve --forge github --api-url "$api" --token-file "$scratch/token" \
-		--webhook-secret-file "$scratch/secret" --state-dir "$state" --listen 127.0.0.1:0 \
-		--workers 2 --bot-login maestro-bot 2>>"$scratch/daemon.log" &
-	daemon=$!
-	for _ in $(seq 150); do
-		[ -s "$state/listen" ] && break
-		kill -0 "$daemon" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -s "$state/listen" ] || { fail "the daemon did not start: $(cat "$scratch/daemon.log")"; finish; }
-	hook=http://$(cat "$state/listen")/webhook
+	start_serve --token-file "$scratch/token" --workers 2 --bot-login maestro-bot
 }
 
 accepted=0
 post() { # post EVENT DELIVERY JSON [STATUS]: expects 202 (a redelivery: 200)
-	local sig status
-	printf '%s' "$3" >"$scratch/body"
-	sig=$(openssl dgst -sha256 -hmac durable -r <"$scratch/body" | cut -d' ' -f1)
-	status=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -H "X-GitHub-Event: $1" \
-		-H "X-GitHub-Delivery: $2" -H "X-Hub-Signature-256: sha256=$sig" \
-		-H 'Content-Type: application/json' --data-binary "@$scratch/body" "$hook") || status=000
+	local status
+	status=$(signed_post "$1" "$2" "$3")
 	[ "$status" = "${4:-202}" ] || fail "delivery $2 answered $status"
 }
 pr_json() { # pr_json ACTION NUMBER

@@ -9,12 +9,9 @@
 # It prints the forge API calls of one pull_request event on a warm cache (the
 # issue's goal: at most 4) and fails above 4.
 . "$(dirname "$0")/lib.sh"
-forge=${MAESTRO_SOURCE_DIR:?}/tests/forge
-
-for tool in curl jq openssl node; do
-	command -v "$tool" >/dev/null || { fail "$tool is needed (scripts/deps installs it)"; finish; }
-done
-[ -d "$forge/node_modules/@octokit/openapi" ] || { fail "tests/forge/node_modules is missing (run scripts/deps)"; finish; }
+. "$(dirname "$0")/lib_serve.sh"
+serve_require curl jq openssl node
+trap 'stop_serve $?; rm -rf "$scratch"' EXIT
 
 # --- the remote: main, and two pull requests published as refs/pull/N/head
 work=$scratch/work origin=$scratch/origin.git
@@ -56,38 +53,13 @@ jq -n --arg origin "$origin" --arg base "$base" --arg h1 "$head1" --arg h2 "$hea
        base: {ref: "main", sha: $base}},
       {number: 3, title: "Add notes", user: "alice", head: {ref: "feat-3", sha: $h3},
        base: {ref: "main", sha: $base}}]}]}' >"$scratch/seed.json"
-port=$("$forge/run-server" --port-file "$scratch/forge.port" --pid-file "$scratch/forge.pid" \
-	--log "$scratch/forge.log" --seed "$scratch/seed.json" --timeout 60) ||
-	{ fail "run-server: $(cat "$scratch/forge.log")"; finish; }
-api=http://127.0.0.1:$port
+start_fake_forge
 
 # --- the daemon
 state=$scratch/state
-printf 'e2e-secret' >"$scratch/secret"
-printf 'ghp_bot\n' >"$scratch/token"
-chmod 600 "$scratch/secret" "$scratch/token"
-daemon=
-cleanup() {
-	show_logs_if_failed $? "$scratch/daemon.log" "$scratch/forge.log"
-	[ -z "$daemon" ] || kill "$daemon" 2>/dev/null || true
-	kill "$(cat "$scratch/forge.pid")" 2>/dev/null || true
-	[ -z "${KEEP:-}" ] || cp -r "$scratch" "$KEEP" || true   # KEEP=DIR keeps the evidence
-	rm -rf "$scratch"
-}
-trap cleanup EXIT
+serve_secrets e2e-secret
 start_daemon() { # start_daemon AUTH_FLAGS...: sets $daemon and $hook
-	rm -f "$state/listen"
-	MAESTRO_LOG=info "$MAESTRO" serve --forge github --api-url "$api" "$@" \
-		--webhook-secret-file "$scratch/secret" --state-dir "$state" --listen 127.0.0.1:0 \
-		--workers 1 --auditor bob --bot-login maestro-bot 2>>"$scratch/daemon.log" &
-	daemon=$!
-	for _ in $(seq 150); do
-		[ -s "$state/listen" ] && break
-		kill -0 "$daemon" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -s "$state/listen" ] || { fail "the daemon did not start: $(cat "$scratch/daemon.log")"; finish; }
-	hook=http://$(cat "$state/listen")/webhook
+	start_serve "$@" --workers 1 --auditor bob --bot-login maestro-bot
 }
 start_daemon --token-file "$scratch/token"
 
@@ -98,13 +70,9 @@ gh() { # gh TOKEN METHOD PATH [JSON]: a call to the fake GitHub as a user
 }
 delivery=0
 post() { # post EVENT JSON: a signed delivery; fails unless answered 202
-	local sig status
+	local status
 	delivery=$((delivery + 1))
-	printf '%s' "$2" >"$scratch/body"
-	sig=$(openssl dgst -sha256 -hmac e2e-secret -r <"$scratch/body" | cut -d' ' -f1)
-	status=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -H "X-GitHub-Event: $1" \
-		-H "X-GitHub-Delivery: e2e-$delivery" -H "X-Hub-Signature-256: sha256=$sig" \
-		-H 'Content-Type: application/json' --data-binary "@$scratch/body" "$hook") || status=000
+	status=$(signed_post "$1" "e2e-$delivery" "$2")
 	[ "$status" = 202 ] || fail "delivery $delivery ($1) answered $status"
 }
 pr_event() { # pr_event ACTION NUMBER HEAD

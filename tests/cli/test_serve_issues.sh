@@ -10,12 +10,9 @@
 # (labeled) refreshes an item; `/maestro priority raise` in a comment on an issue
 # overrides the issue's priority for a writer and is refused for a reader.
 . "$(dirname "$0")/lib.sh"
-forge=${MAESTRO_SOURCE_DIR:?}/tests/forge
-
-for tool in curl jq openssl node; do
-	command -v "$tool" >/dev/null || { fail "$tool is needed (scripts/deps installs it)"; finish; }
-done
-[ -d "$forge/node_modules/@octokit/openapi" ] || { fail "tests/forge/node_modules is missing (run scripts/deps)"; finish; }
+. "$(dirname "$0")/lib_serve.sh"
+serve_require curl jq openssl node
+trap 'stop_serve $?; rm -rf "$scratch"' EXIT
 
 # --- the remote: main with a config (an LLM cost per item), and PR 1
 work=$scratch/work origin=$scratch/origin.git
@@ -47,46 +44,18 @@ jq -n --arg origin "$origin" --arg base "$base" --arg h1 "$head1" --arg b5 "$bod
     issues: [{number: 5, title: "EU checkout fails", user: "bob", labels: ["bug"], body: $b5, updated_at: $t},
              {number: 6, title: "Flaky tests", user: "bob", body: $b6, updated_at: $t},
              {number: 7, title: "Tidy the docs", user: "bob", updated_at: $t}]}]}' >"$scratch/seed.json"
-port=$("$forge/run-server" --port-file "$scratch/forge.port" --pid-file "$scratch/forge.pid" \
-	--log "$scratch/forge.log" --seed "$scratch/seed.json" --timeout 60) ||
-	{ fail "run-server: $(cat "$scratch/forge.log")"; finish; }
-api=http://127.0.0.1:$port
+start_fake_forge
 
 state=$scratch/state
-printf 'e2e-secret' >"$scratch/secret"
-printf 'ghp_bot\n' >"$scratch/token"
-chmod 600 "$scratch/secret" "$scratch/token"
-daemon=
-cleanup() {
-	show_logs_if_failed $? "$scratch/daemon.log" "$scratch/forge.log"
-	[ -z "$daemon" ] || kill "$daemon" 2>/dev/null || true
-	kill "$(cat "$scratch/forge.pid")" 2>/dev/null || true
-	[ -z "${KEEP:-}" ] || cp -r "$scratch" "$KEEP" || true
-	rm -rf "$scratch"
-}
-trap cleanup EXIT
-MAESTRO_LOG=info "$MAESTRO" serve --forge github --api-url "$api" --token-file "$scratch/token" \
-	--webhook-secret-file "$scratch/secret" --state-dir "$state" --listen 127.0.0.1:0 \
-	--workers 1 --bot-login maestro-bot --poll 1 --repo acme/widgets 2>>"$scratch/daemon.log" &
-daemon=$!
-for _ in $(seq 300); do
-	[ -s "$state/listen" ] && break
-	kill -0 "$daemon" 2>/dev/null || break
-	sleep 0.1
-done
-[ -s "$state/listen" ] || { fail "the daemon did not start: $(cat "$scratch/daemon.log")"; finish; }
-hook=http://$(cat "$state/listen")/webhook
+serve_secrets e2e-secret
+start_serve --token-file "$scratch/token" --workers 1 --bot-login maestro-bot --poll 1 --repo acme/widgets
 ctl() { curl -sS --max-time 20 "$api/_control/$1"; }
 ctl_post() { curl -sS --max-time 20 -X POST -H 'Content-Type: application/json' --data "$2" "$api/_control/$1" >/dev/null; }
 delivery=0
 post() { # post EVENT JSON: a signed delivery; fails unless answered 202
-	local sig status
+	local status
 	delivery=$((delivery + 1))
-	printf '%s' "$2" >"$scratch/body"
-	sig=$(openssl dgst -sha256 -hmac e2e-secret -r <"$scratch/body" | cut -d' ' -f1)
-	status=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -H "X-GitHub-Event: $1" \
-		-H "X-GitHub-Delivery: issues-$delivery" -H "X-Hub-Signature-256: sha256=$sig" \
-		-H 'Content-Type: application/json' --data-binary "@$scratch/body" "$hook") || status=000
+	status=$(signed_post "$1" "issues-$delivery" "$2")
 	[ "$status" = 202 ] || fail "delivery $delivery ($1) answered $status"
 }
 mirror=$state/repos/acme+widgets.git
