@@ -52,6 +52,18 @@ expect_one_line() {
 	fi
 }
 
+# wait_listen PID STATE_DIR LOG: until the daemon PID has written its address to
+# STATE_DIR/listen, 30 s at most; else the test fails with the end of its LOG.
+wait_listen() {
+	for _ in $(seq 300); do
+		[ -s "$2/listen" ] && return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "the daemon did not start: $(tail -n 5 "$3")"
+	finish
+}
+
 # show_logs_if_failed STATUS LOG...: in an exit trap (STATUS is $? there), after a
 # failed check or an aborted script, the end of each log without its per-request
 # "http" lines, so that a CI log says what the daemon and the fake forge did.

@@ -42,12 +42,7 @@ start_serve() {
 		--webhook-secret-file "$scratch/secret" --state-dir "$state" --listen 127.0.0.1:0 \
 		"$@" 2>>"$scratch/daemon.log" &
 	daemon=$!
-	for _ in $(seq 300); do
-		[ -s "$state/listen" ] && break
-		kill -0 "$daemon" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -s "$state/listen" ] || { fail "the daemon did not start: $(cat "$scratch/daemon.log")"; finish; }
+	wait_listen "$daemon" "$state" "$scratch/daemon.log"
 	hook=http://$(cat "$state/listen")/webhook
 }
 

@@ -23,12 +23,7 @@ start_daemon() {
 	MAESTRO_LOG=warn "$MAESTRO" serve --listen 127.0.0.1:0 --state-dir "$state" \
 		--webhook-secret-file "$scratch/secret" 2>>"$scratch/daemon.log" &
 	daemon=$!
-	for _ in $(seq 100); do
-		[ -s "$state/listen" ] && break
-		kill -0 "$daemon" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -s "$state/listen" ] || { fail "the daemon did not start: $(tail -3 "$scratch/daemon.log")"; finish; }
+	wait_listen "$daemon" "$state" "$scratch/daemon.log"
 	url=http://$(cat "$state/listen")/webhook
 }
 

@@ -39,12 +39,7 @@ MAESTRO_LOG=info "$MAESTRO" serve --listen 127.0.0.1:0 --state-dir "$state" \
 daemon=$!
 stop_daemon() { kill "$daemon" 2>/dev/null || true; }
 trap 'stop_daemon; rm -rf "$scratch"' EXIT
-for _ in $(seq 100); do
-	[ -s "$state/listen" ] && break
-	kill -0 "$daemon" 2>/dev/null || break
-	sleep 0.1
-done
-[ -s "$state/listen" ] || { fail "the daemon wrote no listen file: $(cat "$scratch/daemon.log")"; finish; }
+wait_listen "$daemon" "$state" "$scratch/daemon.log"
 addr=$(cat "$state/listen")
 grep -Eq '^127\.0\.0\.1:[1-9][0-9]*$' <<<"$addr" || fail "listen file holds '$addr'"
 url=http://$addr/webhook
