@@ -18,9 +18,11 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
-/* The base branches a review fetches into the mirror, in the order they are trusted
- * as the repository's default. */
-static const char *const config_refs[] = { "refs/maestro/base/main", "refs/maestro/base/master" };
+/* Where the repository's configuration is read for an issue, in this order: the default
+ * branch the forge named (fetched with a pull request), else main or master if a
+ * review fetched them as a base. */
+static const char *const config_refs[] = { MC_PR_DEFAULT_BRANCH_REF, "refs/maestro/base/main",
+					    "refs/maestro/base/master" };
 
 /* The repository's configuration for an issue: at the first fetched base ref, else
  * the defaults (rev ""). */

@@ -61,21 +61,52 @@ char *mc_pr_fetch_url(const char *clone_url, const char *token)
 	return mc_strbuf_detach(&sb);
 }
 
+/* The forge's default branch of the PR's repository when it is a usable branch name
+ * other than the base, else NULL: fetched too, so that issues (which name no branch)
+ * read the configuration where the repository keeps it. */
+static const char *other_default_branch(const mc_forge_pr *pr)
+{
+	if (!pr->default_branch || !strcmp(pr->default_branch, pr->base_ref))
+		return NULL;
+	return mc_repo_branch_name_valid(pr->default_branch) ? pr->default_branch : NULL;
+}
+
+/* After a fetch: refs/maestro/default names the fetched default branch's tracking ref
+ * (pipeline/issue.c reads the configuration there). */
+static int mark_default_branch(mc_repo *mirror, const mc_forge_pr *pr)
+{
+	mc_strbuf target = MC_STRBUF_INIT;
+	int rc;
+
+	if (!pr->default_branch || !mc_repo_branch_name_valid(pr->default_branch))
+		return 0;
+	mc_strbuf_printf(&target, "refs/maestro/base/%s", pr->default_branch);
+	rc = mc_repo_set_symbolic_ref(mirror, MC_PR_DEFAULT_BRANCH_REF, target.buf);
+	mc_strbuf_release(&target);
+	return rc;
+}
+
 /* Fetch the PR's base branch and head into the mirror: the head by the forge's
  * refs/pull/<n>/head (GitHub and Gitea both publish it), so forks need no access of
- * their own. *base_rev receives the fetched base tip's ref. */
+ * their own; the repository's default branch too when it is not the base. *base_rev
+ * receives the fetched base tip's ref. */
 static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *opt,
 			     const mc_forge_pr *pr)
 {
 	mc_repo *mirror = NULL;
-	mc_strbuf base = MC_STRBUF_INIT, head = MC_STRBUF_INIT, tracking = MC_STRBUF_INIT;
-	const char *specs[2];
+	mc_strbuf base = MC_STRBUF_INIT, head = MC_STRBUF_INIT, dflt = MC_STRBUF_INIT;
+	mc_strbuf tracking = MC_STRBUF_INIT;
+	const char *specs[3], *other = other_default_branch(pr);
+	size_t nspecs = 0;
 	char *url, *token = NULL;
 	int rc;
 
 	*base_rev = NULL;
 	if (!opt->mirror_dir)
 		return mc_error_set(MC_EINVAL, "no directory for repository mirrors");
+	if (!mc_repo_branch_name_valid(pr->base_ref))
+		return mc_error_set(MC_EINVAL, "pull request #%lld: base branch '%s' is not a valid "
+				    "branch name", (long long)pr->number, pr->base_ref);
 	if ((rc = mc_pr_mirror_path(path, opt->mirror_dir, opt->repo)) != 0)
 		return rc;
 	if ((rc = mc_repo_open_bare(&mirror, *path)) != 0)
@@ -84,24 +115,27 @@ static int fetch_into_mirror(char **path, char **base_rev, const mc_pr_options *
 	mc_strbuf_printf(&base, "+refs/heads/%s:%s", pr->base_ref, tracking.buf);
 	mc_strbuf_printf(&head, "+refs/pull/%lld/head:refs/maestro/pull/%lld",
 			 (long long)pr->number, (long long)pr->number);
-	specs[0] = base.buf;
-	specs[1] = head.buf;
-	if ((rc = mc_forge_git_token(opt->forge, &token)) != 0) {
-		mc_repo_free(mirror);
-		mc_strbuf_release(&tracking);
-		mc_strbuf_release(&base);
-		mc_strbuf_release(&head);
-		return rc;
+	specs[nspecs++] = base.buf;
+	specs[nspecs++] = head.buf;
+	if (other) {
+		mc_strbuf_printf(&dflt, "+refs/heads/%s:refs/maestro/base/%s", other, other);
+		specs[nspecs++] = dflt.buf;
 	}
+	if ((rc = mc_forge_git_token(opt->forge, &token)) != 0)
+		goto out;
 	url = mc_pr_fetch_url(pr->clone_url ? pr->clone_url : "", token);
 	mc_secret_free(token);
-	rc = mc_remote_fetch_code(mirror, url, specs, 2, opt->remote);
+	rc = mc_remote_fetch_code(mirror, url, specs, nspecs, opt->remote);
 	mc_secret_free(url);
 	if (rc == 0)
+		rc = mark_default_branch(mirror, pr);
+	if (rc == 0)
 		*base_rev = mc_strbuf_detach(&tracking);
+out:
 	mc_strbuf_release(&tracking);
 	mc_strbuf_release(&base);
 	mc_strbuf_release(&head);
+	mc_strbuf_release(&dflt);
 	mc_repo_free(mirror);
 	return rc;
 }

@@ -91,6 +91,10 @@ void mc_pr_result_free(mc_pr_result *result);
  * token, the URL is not https, or it already names a user. free() it. */
 char *mc_pr_fetch_url(const char *clone_url, const char *token);
 
+/* In a mirror, the symbolic ref to the tracking ref of the repository's default branch
+ * (refs/maestro/base/<branch>), as the forge named it in the last pull request fetched. */
+#define MC_PR_DEFAULT_BRANCH_REF "refs/maestro/default"
+
 /* Where a forge repository's commits are kept: <mirror_dir>/<owner>+<name>.git.
  * MC_EINVAL for a name that is not owner/name. free() it. */
 int mc_pr_mirror_path(char **out, const char *mirror_dir, const char *repo);

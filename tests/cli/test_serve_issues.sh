@@ -8,7 +8,9 @@
 # issue leaves the portfolio (seen by polling, no webhook, even when closed within the
 # second of its last update); an issues webhook
 # (labeled) refreshes an item; `/maestro priority raise` in a comment on an issue
-# overrides the issue's priority for a writer and is refused for a reader.
+# overrides the issue's priority for a writer and is refused for a reader. A second
+# repository (acme/gadgets) has the default branch trunk and a PR based on release:
+# its issue is scored with trunk's config.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_serve.sh"
 serve_require curl jq openssl node
@@ -30,12 +32,31 @@ git init -q --bare -b main "$origin"
 git -C "$work" push -q "$origin" main feat-1:refs/pull/1/head
 base=$(git -C "$work" rev-parse main) head1=$(git -C "$work" rev-parse feat-1)
 
+# --- a second remote whose default branch is trunk; its one PR is based on release,
+# whose config differs: issues read the configuration on the default branch
+work2=$scratch/work2 origin2=$scratch/origin2.git
+new_repo "$work2"
+git -C "$work2" branch -q -m trunk
+mkdir -p "$work2/.maestro"
+printf '{"cost": {"llm_usd": 0.25}}\n' >"$work2/.maestro/config.json"
+commit_all "$work2" "Configure"
+git -C "$work2" checkout -q -b release
+printf '{"cost": {"llm_usd": 0.75}}\n' >"$work2/.maestro/config.json"
+commit_all "$work2" "Release costs"
+git -C "$work2" checkout -q -b feat
+printf 'x\n' >"$work2/x.txt"
+commit_all "$work2" "Add x"
+git init -q --bare -b trunk "$origin2"
+git -C "$work2" push -q "$origin2" trunk release feat:refs/pull/1/head
+release=$(git -C "$work2" rev-parse release) feat=$(git -C "$work2" rev-parse feat)
+
 body5=$'Checkout fails for EU customers.\n\nMaestro-Value: 1200\nMaestro-CI-Minutes: 30\n'
 body6=$'Two flaky tests.\n\n```\nMaestro-Value: 999999\n```\nMaestro-Flake-Fixed: 2\nMaestro-LLM-USD: 3\n'
 # One updated_at for every issue, and closing issue 6 below keeps it: forges give it in
 # whole seconds, so two changes within one second differ only in the issue's contents.
 updated=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-jq -n --arg origin "$origin" --arg base "$base" --arg h1 "$head1" --arg b5 "$body5" --arg b6 "$body6" --arg t "$updated" '{
+jq -n --arg origin "$origin" --arg base "$base" --arg h1 "$head1" --arg b5 "$body5" --arg b6 "$body6" --arg t "$updated" \
+	--arg origin2 "$origin2" --arg release "$release" --arg feat "$feat" '{
   tokens: {"ghp_bot": "maestro-bot", "ghp_alice": "alice", "ghp_bob": "bob"},
   repos: [{owner: "acme", name: "widgets", clone_url: $origin,
     collaborators: {alice: "write", bob: "read", "maestro-bot": "write"},
@@ -43,12 +64,18 @@ jq -n --arg origin "$origin" --arg base "$base" --arg h1 "$head1" --arg b5 "$bod
              base: {ref: "main", sha: $base}}],
     issues: [{number: 5, title: "EU checkout fails", user: "bob", labels: ["bug"], body: $b5, updated_at: $t},
              {number: 6, title: "Flaky tests", user: "bob", body: $b6, updated_at: $t},
-             {number: 7, title: "Tidy the docs", user: "bob", updated_at: $t}]}]}' >"$scratch/seed.json"
+             {number: 7, title: "Tidy the docs", user: "bob", updated_at: $t}]},
+    {owner: "acme", name: "gadgets", clone_url: $origin2, default_branch: "trunk",
+     collaborators: {alice: "write", "maestro-bot": "write"},
+     pulls: [{number: 1, title: "Add x", user: "alice", head: {ref: "feat", sha: $feat},
+              base: {ref: "release", sha: $release}}],
+     issues: [{number: 3, title: "Speed up search", user: "bob", body: "Maestro-Value: 50\n"}]}]}' >"$scratch/seed.json"
 start_fake_forge
 
 state=$scratch/state
 serve_secrets e2e-secret
-start_serve --token-file "$scratch/token" --workers 1 --bot-login maestro-bot --poll 1 --repo acme/widgets
+start_serve --token-file "$scratch/token" --workers 1 --bot-login maestro-bot --poll 1 \
+	--repo acme/widgets --repo acme/gadgets
 ctl() { curl -sS --max-time 20 "$api/_control/$1"; }
 ctl_post() { curl -sS --max-time 20 -X POST -H 'Content-Type: application/json' --data "$2" "$api/_control/$1" >/dev/null; }
 delivery=0
@@ -99,6 +126,20 @@ order=$(jq -r 'map(.id) | join(" ")' "$scratch/p1.json")
 [ "$order" = "acme/widgets!5 acme/widgets#1 acme/widgets!6 acme/widgets!7" ] &&
 	pass "ranked with the PR: $order" || fail "ranking: $order ($(jq -c 'map({id, expected_value_usd})' "$scratch/p1.json"))"
 "$MAESTRO" portfolio -C "$mirror" | grep -q 'acme/widgets!5' || fail "the text listing lacks issue 5"
+
+# --- acme/gadgets: issue 3's LLM cost from the config on trunk, the forge's default
+# branch (release's config says 0.75; without either, the default would apply)
+gadgets=$state/repos/acme+gadgets.git
+issue3_usd() {
+	"$MAESTRO" portfolio -C "$gadgets" --format json 2>/dev/null |
+		jq '.[] | select(.id == "acme/gadgets!3") | .costs.usd' 2>/dev/null
+}
+for _ in $(seq 600); do
+	[ -n "$(issue3_usd)" ] && break
+	sleep 0.1
+done
+[ "$(issue3_usd)" = 0.25 ] && pass "an issue reads the config on the default branch (trunk), not the PR's base" ||
+	fail "acme/gadgets!3 costs usd '$(issue3_usd)', expected 0.25 (trunk's config)"
 
 # --- the planner sees them: with 1 LLM dollar, issue 6 (3 USD) cannot fit
 "$MAESTRO" plan -C "$mirror" --budget usd=1 --budget ci=100 --format json >"$scratch/plan.json" 2>"$scratch/plan.err" ||

@@ -141,7 +141,8 @@ static char *pr_json(fake *f, int i)
 		       "\"state\":\"open\",\"merged_at\":null,\"updated_at\":\"%s\","
 		       "\"head\":{\"sha\":\"%s\",\"ref\":\"feature-%d\",\"repo\":{\"clone_url\":"
 		       "\"http://127.0.0.1:%d/o/fork.git\"}},\"base\":{\"sha\":\"%040d\",\"ref\":"
-		       "\"main\",\"repo\":{\"clone_url\":\"http://127.0.0.1:%d/o/r.git\"}},"
+		       "\"main\",\"repo\":{\"clone_url\":\"http://127.0.0.1:%d/o/r.git\","
+		       "\"default_branch\":\"trunk\"}},"
 		       "\"labels\":[{\"name\":\"bug\"},{\"name\":\"p%d\"}]}",
 		       i, i, when, pr_sha(i), i, f->port, 0, f->port, i % 3);
 }
@@ -571,6 +572,7 @@ START_TEST(github_lists_open_prs_across_pages_then_304s)
 		ck_assert_uint_eq(prs[i].nlabels, 2);
 		ck_assert_int_eq(prs[i].merged, 0);
 		ck_assert_ptr_nonnull(strstr(prs[i].clone_url, "fork.git"));
+		ck_assert_str_eq(prs[i].default_branch, "trunk");
 	}
 	mc_forge_pr_list_free(prs, n);
 	ck_assert_int_eq(f->nlog, 3);  /* three pages, by Link */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "adapters/forge/forge.h"
+#include "adapters/git/repo.h"
 #include "adapters/store/portfolio.h"
 #include "pipeline/portfolio.h"
 #include "pipeline/pr.h"
@@ -113,6 +114,21 @@ START_TEST(mirror_paths)
 }
 END_TEST
 
+/* Branch names from a forge go into refspecs only when git would accept them. */
+START_TEST(branch_names_checked_before_refspecs)
+{
+	ck_assert(mc_repo_branch_name_valid("main"));
+	ck_assert(mc_repo_branch_name_valid("release/2.1"));
+	ck_assert(!mc_repo_branch_name_valid(NULL));
+	ck_assert(!mc_repo_branch_name_valid(""));
+	ck_assert(!mc_repo_branch_name_valid("main:refs/heads/x"));
+	ck_assert(!mc_repo_branch_name_valid("a..b"));
+	ck_assert(!mc_repo_branch_name_valid("a b"));
+	ck_assert(!mc_repo_branch_name_valid("x.lock"));
+	ck_assert(!mc_repo_branch_name_valid("*"));
+}
+END_TEST
+
 /* The simulation's gate feeds the commit status: a predicted p99 regression over
  * simulate.max_p99_increase fails maestro/decision with the route and the metric. The
  * daemon has no command line, so the deltas are the base config's simulate.deltas, and
@@ -175,6 +191,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, reviewed_once_then_nothing_new);
 	tcase_add_test(tc, mirror_paths);
+	tcase_add_test(tc, branch_names_checked_before_refspecs);
 	tcase_add_test(tc, a_simulation_gate_fails_the_status);
 	suite_add_tcase(s, tc);
 	return mc_test_run(s);

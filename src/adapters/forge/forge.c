@@ -147,6 +147,7 @@ void mc_forge_pr_clear(mc_forge_pr *pr)
 	free(pr->base_ref);
 	free(pr->base_sha);
 	free(pr->clone_url);
+	free(pr->default_branch);
 	free(pr->updated_at);
 	for (size_t i = 0; i < pr->nlabels; i++)
 		free(pr->labels[i]);

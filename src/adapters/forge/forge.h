@@ -76,6 +76,7 @@ typedef struct mc_forge_pr {
 	char *base_ref;
 	char *base_sha;
 	char *clone_url;     /* where head_sha can be fetched from (local: the path) */
+	char *default_branch; /* the base repository's default branch; NULL when not given */
 	char *updated_at;    /* RFC 3339 as the forge gave it */
 	char **labels;
 	size_t nlabels;

@@ -318,8 +318,11 @@ int mc_rest_parse_pr(mc_forge_pr *out, struct json_object *obj, const char *repo
 	base_repo = mc_json_get(base, "repo");
 	if (json_object_is_type(head_repo, json_type_object))
 		out->clone_url = dup_field(head_repo, "clone_url");
-	if (!out->clone_url && json_object_is_type(base_repo, json_type_object))
-		out->clone_url = dup_field(base_repo, "clone_url");
+	if (json_object_is_type(base_repo, json_type_object)) {
+		if (!out->clone_url)
+			out->clone_url = dup_field(base_repo, "clone_url");
+		out->default_branch = dup_field(base_repo, "default_branch");
+	}
 	if (json_object_is_type(labels, json_type_array)) {
 		size_t n = json_object_array_length(labels);
 		out->labels = mc_xcalloc(n ? n : 1, sizeof *out->labels);

@@ -344,6 +344,27 @@ int mc_repo_resolve(char out[41], mc_repo *repo, const char *rev)
 	return rc;
 }
 
+int mc_repo_branch_name_valid(const char *branch)
+{
+	char name[512];
+	int valid = 0;
+
+	if (!branch || !*branch || snprintf(name, sizeof name, "refs/heads/%s", branch) >= (int)sizeof name)
+		return 0;
+	pthread_once(&libgit2_once, libgit2_init);
+	return git_reference_name_is_valid(&valid, name) == 0 && valid;
+}
+
+int mc_repo_set_symbolic_ref(mc_repo *repo, const char *name, const char *target)
+{
+	git_reference *ref = NULL;
+
+	if (git_reference_symbolic_create(&ref, repo->git, name, target, 1, "maestro") != 0)
+		return mc_repo_fail(MC_EGIT, name);
+	git_reference_free(ref);
+	return 0;
+}
+
 int mc_repo_check_ref_moves_forward(mc_repo *repo, const char *ref)
 {
 	git_reflog *log = NULL;

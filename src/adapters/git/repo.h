@@ -63,6 +63,11 @@ int mc_repo_default_branch(char **out, mc_repo *repo);
 int mc_repo_resolve_commit(struct git_oid *out, mc_repo *repo, const char *rev);
 /* The same as a 40-hex string. */
 int mc_repo_resolve(char out[41], mc_repo *repo, const char *rev);
+/* Whether refs/heads/<branch> is a well-formed ref name (a forge's branch names are
+ * checked before they go into a refspec). */
+int mc_repo_branch_name_valid(const char *branch);
+/* Point the symbolic ref name at target, creating or replacing it. */
+int mc_repo_set_symbolic_ref(mc_repo *repo, const char *name, const char *target);
 /* Every move of ref recorded in its reflog went forward (the new tip descends from the
  * old one). MC_EVERIFY naming the first move that did not: a rewrite of the ref. */
 int mc_repo_check_ref_moves_forward(mc_repo *repo, const char *ref);
