@@ -446,10 +446,11 @@ static _Noreturn void init_main(const struct plan *p, const struct child_fds *fd
 		if (w < 0 && errno != EINTR)
 			_exit(127); /* cannot happen while the command is our child */
 	}
-	/* Whatever the command left behind dies now, before we report. */
-	kill(-1, SIGKILL);
-	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
-		;
+	/* Whatever the command left behind dies now, before we report (again after each
+	 * reap, for a child forked while the first sweep went by). */
+	do
+		kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR);
 	memset(&rep, 0, sizeof rep);
 	rep.status = status;
 	getrusage(RUSAGE_CHILDREN, &rep.ru);
