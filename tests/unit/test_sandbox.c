@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -268,8 +269,13 @@ START_TEST(wall_clock_kills_the_group)
 	mc_sandbox_opts opts = base_opts();
 	mc_sandbox_result res;
 	mc_strbuf how = MC_STRBUF_INIT;
-	/* The grandchild ignores nothing; the shell prints its pid and waits. */
-	const char *argv[] = { "sh", "-c", "sleep 300 & echo $!; sleep 300", NULL };
+	/* The grandchild ignores nothing; the shell prints its pid and waits. $! would be
+	 * its pid inside the sandbox's PID namespace: /proc is Maestro's, so the
+	 * subshell reads its pid as Maestro sees it from /proc/self/stat, then becomes
+	 * the sleeper. */
+	const char *argv[] = { "sh", "-c",
+			       "(read p rest < /proc/self/stat; echo $p; exec sleep 300) & sleep 300",
+			       NULL };
 	int grandchild = 0;
 	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	opts.limits.timeout_s = 1;
@@ -296,6 +302,112 @@ START_TEST(term_ignored_then_killed)
 	run(&res, &opts, argv);
 	ck_assert(res.timed_out);
 	ck_assert_int_eq(res.signal, SIGKILL);
+	mc_sandbox_result_free(&res);
+}
+END_TEST
+
+/* Starts a process that leaves the command's session and process group (setsid),
+ * records its pid as Maestro sees it in escaped.pid (written to a temporary name and
+ * renamed, so it is whole when it appears), waits for the file, then runs tail. */
+#define ESCAPE_SCRIPT                                                                       \
+	"setsid sh -c 'read p rest < /proc/self/stat; echo $p > escaped.tmp; "              \
+	"mv escaped.tmp escaped.pid; exec sleep 1000' & "                                   \
+	"i=0; while [ ! -s escaped.pid ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; "
+
+/* The pid the command's escaped process wrote. */
+static pid_t escaped_pid(void)
+{
+	char path[4096], *text = NULL;
+	int pid = 0;
+	snprintf(path, sizeof path, "%s/escaped.pid", dir);
+	ck_assert_msg(mc_fs_read_file(&text, NULL, path, 64) == 0, "no %s", path);
+	ck_assert_int_eq(sscanf(text, "%d", &pid), 1);
+	free(text);
+	ck_assert_int_gt(pid, 1);
+	return (pid_t)pid;
+}
+
+/* Whether pid is gone within 2 s; kills it when not, so a failing run leaves nothing
+ * behind. */
+static int gone(pid_t pid)
+{
+	for (int i = 0; i < 40; i++) {
+		if (kill(pid, 0) != 0 && errno == ESRCH)
+			return 1;
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGKILL);
+	return 0;
+}
+
+START_TEST(setsid_escape_is_killed)
+{
+	mc_sandbox_opts opts = base_opts();
+	mc_sandbox_result res;
+	const char *argv[] = { "sh", "-c", ESCAPE_SCRIPT "exit 0", NULL };
+	pid_t pid;
+	run(&res, &opts, argv);
+	ck_assert_msg(mc_sandbox_ok(&res), "stderr: %s", res.err.buf);
+	pid = escaped_pid();
+	ck_assert_msg(gone(pid), "the setsid'ed process %d outlived the command", (int)pid);
+	mc_sandbox_result_free(&res);
+}
+END_TEST
+
+START_TEST(setsid_escape_is_killed_on_timeout)
+{
+	mc_sandbox_opts opts = base_opts();
+	mc_sandbox_result res;
+	/* Ignoring SIGTERM, the shell (and what it starts) waits for SIGKILL. */
+	const char *argv[] = { "sh", "-c", "trap '' TERM; " ESCAPE_SCRIPT "sleep 300", NULL };
+	pid_t pid;
+	opts.limits.timeout_s = 3;
+	opts.limits.grace_s = 0.5;
+	run(&res, &opts, argv);
+	ck_assert(res.timed_out);
+	ck_assert(!res.exited);
+	ck_assert_int_eq(res.signal, SIGKILL);
+	pid = escaped_pid();
+	ck_assert_msg(gone(pid), "the setsid'ed process %d outlived the timeout", (int)pid);
+	mc_sandbox_result_free(&res);
+}
+END_TEST
+
+START_TEST(status_is_exact)
+{
+	mc_sandbox_opts opts = base_opts();
+	mc_sandbox_result res;
+	mc_strbuf how = MC_STRBUF_INIT;
+	const char *exit3[] = { "sh", "-c", "exit 3", NULL };
+	const char *exit134[] = { "sh", "-c", "exit 134", NULL };
+	const char *abort[] = { "sh", "-c", "kill -ABRT $$", NULL };
+	const char *segv[] = { "perl", "-e", "kill 'SEGV', $$; sleep 10", NULL };
+
+	run(&res, &opts, exit3);
+	ck_assert(res.exited);
+	ck_assert_int_eq(res.exit_code, 3);
+	ck_assert_int_eq(res.signal, 0);
+	mc_sandbox_result_free(&res);
+
+	/* An exit code above 128 stays an exit code, not a signal. */
+	run(&res, &opts, exit134);
+	ck_assert(res.exited);
+	ck_assert_int_eq(res.exit_code, 134);
+	ck_assert_int_eq(res.signal, 0);
+	mc_sandbox_result_free(&res);
+
+	run(&res, &opts, abort);
+	ck_assert(!res.exited);
+	ck_assert_int_eq(res.signal, SIGABRT);
+	ck_assert(!res.timed_out);
+	mc_sandbox_describe(&how, &res, &opts);
+	ck_assert_str_eq(how.buf, "killed by SIGABRT");
+	mc_strbuf_release(&how);
+	mc_sandbox_result_free(&res);
+
+	run(&res, &opts, segv);
+	ck_assert(!res.exited);
+	ck_assert_int_eq(res.signal, SIGSEGV);
 	mc_sandbox_result_free(&res);
 }
 END_TEST
@@ -390,6 +502,61 @@ START_TEST(no_network_when_not_root)
 }
 END_TEST
 
+/* The command is PID 2 of its own PID namespace, under the sandbox's init. */
+START_TEST(command_is_pid_2)
+{
+	mc_sandbox_opts opts = base_opts();
+	mc_sandbox_result res;
+	const char *argv[] = { "sh", "-c", "echo $$", NULL };
+	run(&res, &opts, argv);
+	ck_assert(mc_sandbox_ok(&res));
+	ck_assert(res.isolated);
+	ck_assert_str_eq(res.out.buf, "2\n");
+	ck_assert_int_ne(res.pid, 2);
+	mc_sandbox_result_free(&res);
+}
+END_TEST
+
+/* No namespace can be made inside a user namespace whose creator's uid is not mapped:
+ * the run fails with MC_EENV unless the caller allowed going without, and then runs
+ * the command as a plain child, reported not isolated. */
+START_TEST(no_namespaces_fallback)
+{
+	pid_t pid;
+	int status;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		mc_sandbox_opts opts = base_opts();
+		mc_sandbox_result res;
+		const char *argv[] = { "sh", "-c", "exit 5", NULL };
+		if (geteuid() == 0 &&
+		    (setgid(MC_SANDBOX_DEFAULT_ID) || setuid(MC_SANDBOX_DEFAULT_ID) ||
+		     prctl(PR_SET_DUMPABLE, 1)))
+			_exit(10);
+		if (unshare(CLONE_NEWUSER))
+			_exit(11);
+		if (mc_sandbox_run(&res, argv, &opts) != MC_EENV ||
+		    !strstr(mc_error_message(), "namespaces")) {
+			fprintf(stderr, "not allowed: %s\n", mc_error_message());
+			_exit(12);
+		}
+		mc_sandbox_result_free(&res);
+		opts.allow_no_isolation = 1;
+		if (mc_sandbox_run(&res, argv, &opts) || res.isolated || !res.exited ||
+		    res.exit_code != 5) {
+			fprintf(stderr, "allowed: %s; isolated %d exit %d\n", mc_error_message(),
+				res.isolated, res.exit_code);
+			_exit(13);
+		}
+		mc_sandbox_result_free(&res);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+}
+END_TEST
+
 START_TEST(bad_programs)
 {
 	mc_sandbox_opts opts = base_opts();
@@ -437,6 +604,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, output_is_capped);
 	tcase_add_test(tc, wall_clock_kills_the_group);
 	tcase_add_test(tc, term_ignored_then_killed);
+	tcase_add_test(tc, setsid_escape_is_killed);
+	tcase_add_test(tc, setsid_escape_is_killed_on_timeout);
+	tcase_add_test(tc, status_is_exact);
+	tcase_add_test(tc, command_is_pid_2);
+	tcase_add_test(tc, no_namespaces_fallback);
 	tcase_add_test(tc, no_network_outside);
 	tcase_add_test(tc, no_network_when_not_root);
 	tcase_add_test(tc, bad_programs);

@@ -1,10 +1,27 @@
 /*
- * The sandbox (sandbox.h). Everything the child needs (resolved program path,
- * environment, uid maps) is built before fork, because between fork and exec
- * only async-signal-safe calls are allowed. The child reports a failure to set
- * itself up through a close-on-exec pipe (stage + errno): EOF on that pipe
- * means exec succeeded. The parent then polls the output pipes, the wall
- * clock and the child until the command has ended and its pipes are closed.
+ * The sandbox (sandbox.h). Everything the children need (resolved program
+ * path, environment, uid maps) is built before the clone, because between it
+ * and exec only async-signal-safe calls are allowed (Maestro is
+ * multi-threaded). A child reports a failure to set itself up through a
+ * close-on-exec pipe (stage + errno): EOF on that pipe means exec succeeded.
+ * The parent then polls the output pipes, the wall clock and its child until
+ * the command has ended and its pipes are closed.
+ *
+ * Process tree: Maestro clones a child straight into new PID and network
+ * namespaces (clone, not unshare + fork: unshare(CLONE_NEWPID) only moves the
+ * caller's future children, so a middle process would have to stay and relay
+ * the wait status, and unshare(CLONE_NEWUSER) is refused to a threaded
+ * process). That child is PID 1 of the namespace: a small init of ours that
+ * never execs. It sets up what belongs to the namespaces (uid map, loopback),
+ * forks the command (PID 2, which does the rest and execs), forwards SIGTERM,
+ * SIGINT and SIGHUP to everything in the namespace, reaps every orphan, and
+ * when the command ends kills and reaps whatever is left, writes the
+ * command's wait status and the rusage of all it reaped to a status pipe, and
+ * exits. The command is not PID 1 because PID 1 ignores signals it has no
+ * handler for. When PID 1 dies (even by SIGKILL) the kernel kills the rest of
+ * the namespace, so nothing the command started outlives the run, setsid or
+ * not. Without namespaces (allowed by the caller) the command is Maestro's
+ * child directly and its process group is what gets killed.
  */
 #include "adapters/proc/sandbox.h"
 
@@ -24,7 +41,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
@@ -40,13 +59,13 @@
 #define LINGER_S 1.0
 #define READ_CHUNK 65536
 
-/* What the child was doing when it failed, sent to the parent with errno. */
+/* What a child was doing when it failed, sent to the parent with errno. */
 enum child_stage {
 	STAGE_SETSID = 1,
-	STAGE_NETNS,
-	STAGE_NETNS_SKIPPED, /* not fatal: no namespace, and the caller allowed that */
 	STAGE_USERMAP,
 	STAGE_LOOPBACK,
+	STAGE_INIT_SIGNALS,
+	STAGE_FORK,
 	STAGE_RLIMIT,
 	STAGE_IDENTITY,
 	STAGE_CHDIR,
@@ -59,13 +78,28 @@ struct child_report {
 	int err;
 };
 
+/* What the sandbox's init tells the parent before it exits: the command's own wait
+ * status, and the rusage of every process it reaped (the command and its orphans). */
+struct init_report {
+	int status;
+	struct rusage ru;
+};
+
+/* The children's ends of the pipes. */
+struct child_fds {
+	int out, err; /* the command's stdout and stderr */
+	int report;   /* set-up failures, close-on-exec */
+	int status;   /* the init's report */
+};
+
 static const char *stage_name(int stage)
 {
 	switch (stage) {
 	case STAGE_SETSID: return "starting a new session";
-	case STAGE_NETNS: return "creating a network namespace";
 	case STAGE_USERMAP: return "mapping the user namespace";
 	case STAGE_LOOPBACK: return "bringing up the loopback interface";
+	case STAGE_INIT_SIGNALS: return "installing the sandbox init's signal handlers";
+	case STAGE_FORK: return "starting the command inside the namespace";
 	case STAGE_RLIMIT: return "setting resource limits";
 	case STAGE_IDENTITY: return "dropping to the sandbox uid/gid";
 	case STAGE_CHDIR: return "entering the working directory";
@@ -228,7 +262,7 @@ static int resolve_program(struct plan *p, const char *name, const mc_sandbox_op
 			    name, path);
 }
 
-/* ---- the child (async-signal-safe calls only) ---- */
+/* ---- the children (async-signal-safe calls only) ---- */
 
 static void child_fail(int report_fd, int stage, int err)
 {
@@ -265,28 +299,13 @@ static int loopback_up(void)
 	return rc;
 }
 
-/* 1 when in a new network namespace, 0 when the caller allowed going without. */
-static int child_isolate(const struct plan *p, int report_fd)
+/* In a new user namespace (Maestro not root): map our own uid and gid, so files the
+ * command creates keep their owner. /proc is Maestro's, and /proc/self is still us. */
+static int map_own_ids(const struct plan *p)
 {
-	if (p->as_root) {
-		if (unshare(CLONE_NEWNET) == 0)
-			return 1;
-	} else if (unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
-		/* Map our own uid and gid so files we create keep their owner. */
-		if (write_file("/proc/self/setgroups", "deny") ||
-		    write_file("/proc/self/uid_map", p->uid_map) ||
-		    write_file("/proc/self/gid_map", p->gid_map))
-			child_fail(report_fd, STAGE_USERMAP, errno);
-		return 1;
-	}
-	if (!p->opts->allow_no_isolation)
-		child_fail(report_fd, STAGE_NETNS, errno);
-	{
-		struct child_report r = { STAGE_NETNS_SKIPPED, errno };
-		ssize_t ignored = write(report_fd, &r, sizeof r);
-		(void)ignored;
-	}
-	return 0;
+	return write_file("/proc/self/setgroups", "deny") ||
+	       write_file("/proc/self/uid_map", p->uid_map) ||
+	       write_file("/proc/self/gid_map", p->gid_map);
 }
 
 static void set_limit(int resource, rlim_t soft, rlim_t hard, int report_fd)
@@ -325,32 +344,147 @@ static void child_stdio(int out_fd, int err_fd, int report_fd)
 		child_fail(report_fd, STAGE_STDIO, errno);
 }
 
-static void child_signals(void)
+/* Every disposition back to the default; the mask (all blocked since the clone) is
+ * left to the caller. */
+static void default_dispositions(void)
 {
-	sigset_t none;
 	int sig;
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
+}
+
+static void unblock_signals(void)
+{
+	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void child_main(const struct plan *p, int out_fd, int err_fd, int report_fd)
+/* The command: its own session, the limits, the identity, then exec. Runs as PID 2
+ * of the namespace, or as Maestro's child when there is none. */
+static _Noreturn void command_main(const struct plan *p, const struct child_fds *fd)
 {
-	child_signals();
+	default_dispositions();
+	unblock_signals();
 	if (setsid() < 0)
-		child_fail(report_fd, STAGE_SETSID, errno);
-	if (child_isolate(p, report_fd) && loopback_up())
-		child_fail(report_fd, STAGE_LOOPBACK, errno);
-	child_limits(&p->opts->limits, report_fd);
+		child_fail(fd->report, STAGE_SETSID, errno);
+	child_limits(&p->opts->limits, fd->report);
 	if (p->as_root && (setgroups(0, NULL) || setgid(p->gid) || setuid(p->uid)))
-		child_fail(report_fd, STAGE_IDENTITY, errno);
+		child_fail(fd->report, STAGE_IDENTITY, errno);
 	if (chdir(p->opts->workdir))
-		child_fail(report_fd, STAGE_CHDIR, errno);
-	child_stdio(out_fd, err_fd, report_fd);
+		child_fail(fd->report, STAGE_CHDIR, errno);
+	child_stdio(fd->out, fd->err, fd->report);
 	execve(p->program, p->argv, p->envp);
-	child_fail(report_fd, STAGE_EXEC, errno);
+	child_fail(fd->report, STAGE_EXEC, errno);
+	_exit(127);
+}
+
+/* The init's handler: pass the signal to every process of the namespace but itself. */
+static void forward_signal(int sig)
+{
+	int saved = errno;
+	kill(-1, sig);
+	errno = saved;
+}
+
+static int install_forwarding(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = forward_signal;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			return -1;
+	return 0;
+}
+
+/* Keep only the status pipe: the init holds none of Maestro's files, and the
+ * command's pipes reach EOF when the command's processes are gone. */
+static void init_close_fds(int keep)
+{
+	if (keep > 0)
+		close_range(0, (unsigned)keep - 1, 0);
+	close_range((unsigned)keep + 1, ~0U, 0);
+}
+
+/* PID 1 of the sandbox's namespaces. Signals are all blocked since the clone: the
+ * forwarding handlers are in place before any is let through, so a SIGTERM sent
+ * early is forwarded, not dropped (PID 1 drops what it has no handler for). */
+static _Noreturn void init_main(const struct plan *p, const struct child_fds *fd)
+{
+	struct init_report rep;
+	pid_t command, w;
+	int status = 0;
+
+	default_dispositions();
+	if (setsid() < 0)
+		child_fail(fd->report, STAGE_SETSID, errno);
+	if (!p->as_root && map_own_ids(p))
+		child_fail(fd->report, STAGE_USERMAP, errno);
+	if (loopback_up())
+		child_fail(fd->report, STAGE_LOOPBACK, errno);
+	if (install_forwarding())
+		child_fail(fd->report, STAGE_INIT_SIGNALS, errno);
+	command = _Fork(); /* async-signal-safe, unlike fork */
+	if (command < 0)
+		child_fail(fd->report, STAGE_FORK, errno);
+	if (command == 0) {
+		close(fd->status);
+		command_main(p, fd);
+	}
+	init_close_fds(fd->status);
+	unblock_signals();
+	/* Reap orphans until the command itself ends. */
+	for (;;) {
+		w = waitpid(-1, &status, __WALL);
+		if (w == command)
+			break;
+		if (w < 0 && errno != EINTR)
+			_exit(127); /* cannot happen while the command is our child */
+	}
+	/* Whatever the command left behind dies now, before we report (again after each
+	 * reap, for a child forked while the first sweep went by). */
+	do
+		kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR);
+	memset(&rep, 0, sizeof rep);
+	rep.status = status;
+	getrusage(RUSAGE_CHILDREN, &rep.ru);
+	{
+		ssize_t ignored = write(fd->status, &rep, sizeof rep);
+		(void)ignored;
+	}
+	_exit(0);
+}
+
+/* fork() into new namespaces. No stack is given, so the child goes on, as after fork,
+ * on its copy of this thread's stack; glibc's fork handlers do not run, which is
+ * right for a child that only makes system calls. clone3 first; clone where the
+ * kernel or a seccomp filter does not have it. */
+static pid_t clone_into_namespaces(unsigned long flags)
+{
+	long pid;
+#ifdef SYS_clone3
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	} args;
+	memset(&args, 0, sizeof args);
+	args.flags = flags;
+	args.exit_signal = SIGCHLD;
+	pid = syscall(SYS_clone3, &args, sizeof args);
+	if (pid >= 0 || errno != ENOSYS)
+		return (pid_t)pid;
+#endif
+#if defined(__s390__) || defined(__CRIS__)
+	pid = syscall(SYS_clone, 0L, (long)(flags | SIGCHLD), 0L, 0L, 0L);
+#else
+	pid = syscall(SYS_clone, (long)(flags | SIGCHLD), 0L, 0L, 0L, 0L);
+#endif
+	return (pid_t)pid;
 }
 
 /* ---- the parent ---- */
@@ -383,30 +517,20 @@ static int drain(struct stream *s)
 	return 1;
 }
 
-/* Read the setup reports: a fatal one is the run's error; a skipped namespace clears
- * res->isolated. Returns 0 when exec went through. */
-static int read_reports(int fd, mc_sandbox_result *res, const struct plan *p)
+/* Read the set-up report: a failure is the run's error. Returns 0 when exec went
+ * through. */
+static int read_reports(int fd, const struct plan *p)
 {
 	struct child_report r;
 	ssize_t n;
-	res->isolated = 1;
 	for (;;) {
 		n = read(fd, &r, sizeof r);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != (ssize_t)sizeof r)
 			return 0;
-		if (r.stage == STAGE_NETNS_SKIPPED) {
-			res->isolated = 0;
-			continue;
-		}
 		if (r.stage == STAGE_EXEC)
 			return mc_error_set(MC_EINVAL, "cannot run '%s': %s", p->program,
-					    strerror(r.err));
-		if (r.stage == STAGE_NETNS)
-			return mc_error_set(MC_EENV,
-					    "sandbox: cannot create a network namespace (%s); it "
-					    "needs root or unprivileged user namespaces",
 					    strerror(r.err));
 		if (r.stage == STAGE_CHDIR && p->as_root)
 			return mc_error_set(MC_EENV,
@@ -418,10 +542,27 @@ static int read_reports(int fd, mc_sandbox_result *res, const struct plan *p)
 	}
 }
 
+/* Maestro's child: the sandbox's init, or the command itself without namespaces. */
+struct sandbox_child {
+	pid_t pid;
+	int namespaced;
+	int status_fd; /* the init's report (non-blocking); -1 without namespaces */
+};
+
 static void kill_group(pid_t pgid, int sig)
 {
 	if (kill(-pgid, sig) && errno == ESRCH)
 		kill(pgid, sig);
+}
+
+/* Namespaced, the init forwards SIGTERM to everything in the namespace, and SIGKILL
+ * to it ends the namespace; otherwise the command's process group gets the signal. */
+static void signal_sandbox(const struct sandbox_child *c, int sig)
+{
+	if (c->namespaced)
+		kill(c->pid, sig);
+	else
+		kill_group(c->pid, sig);
 }
 
 static void collect_status(mc_sandbox_result *res, int status, const struct rusage *ru)
@@ -439,9 +580,10 @@ static void collect_status(mc_sandbox_result *res, int status, const struct rusa
 
 /* Poll output and the child until it has ended and its pipes are closed (or have
  * lingered LINGER_S past its end), enforcing the wall clock. */
-static void supervise(mc_sandbox_result *res, pid_t pid, struct stream *streams,
-		      const mc_sandbox_limits *limits, double start)
+static void supervise(mc_sandbox_result *res, const struct sandbox_child *child,
+		      struct stream *streams, const mc_sandbox_limits *limits, double start)
 {
+	pid_t pid = child->pid;
 	double grace = limits->grace_s > 0 ? limits->grace_s : DEFAULT_GRACE_S;
 	double deadline = limits->timeout_s > 0 ? start + limits->timeout_s : 0;
 	double kill_at = 0, ended_at = 0;
@@ -478,24 +620,33 @@ static void supervise(mc_sandbox_result *res, pid_t pid, struct stream *streams,
 			int status;
 			pid_t r = wait4(pid, &status, WNOHANG, &ru);
 			if (r == pid) {
+				struct init_report rep;
 				ended = 1;
 				ended_at = now;
 				res->wall_s = now - start;
-				collect_status(res, status, &ru);
-				/* Nothing the command started outlives it. */
-				kill_group(pid, SIGKILL);
+				/* The init reports the command's status unless it was killed
+				 * (the timeout's SIGKILL): then its own status is the run's. */
+				if (child->namespaced &&
+				    read(child->status_fd, &rep, sizeof rep) == (ssize_t)sizeof rep)
+					collect_status(res, rep.status, &rep.ru);
+				else
+					collect_status(res, status, &ru);
+				/* Nothing the command started outlives it: namespaced, the
+				 * kernel has killed it all with the init. */
+				if (!child->namespaced)
+					kill_group(pid, SIGKILL);
 				continue;
 			}
 		}
 		if (!ended && deadline && now >= deadline && !termed) {
 			termed = 1;
 			res->timed_out = 1;
-			kill_group(pid, SIGTERM);
+			signal_sandbox(child, SIGTERM);
 			kill_at = now + grace;
 		}
 		if (!ended && termed && !killed && now >= kill_at) {
 			killed = 1;
-			kill_group(pid, SIGKILL);
+			signal_sandbox(child, SIGKILL);
 		}
 	}
 	for (int i = 0; i < 2; i++)
@@ -541,15 +692,57 @@ static void close_pair(int fds[2])
 		close(fds[1]);
 }
 
+/* The flags of the sandbox's namespaces: PID and network, inside a new user namespace
+ * (which makes the others possible without privilege) when Maestro is not root. */
+static unsigned long namespace_flags(const struct plan *p)
+{
+	unsigned long flags = CLONE_NEWPID | CLONE_NEWNET;
+	return p->as_root ? flags : flags | CLONE_NEWUSER;
+}
+
+/* Start the sandbox: the init in new namespaces, or, when they cannot be made and the
+ * caller allows it, the command as a plain child. Signals stay blocked across the
+ * clone, so none of Maestro's handlers runs in a child before it resets them. */
+static int start_child(struct sandbox_child *c, mc_sandbox_result *res, const struct plan *p,
+		       const struct child_fds *fds)
+{
+	sigset_t all, saved;
+	int clone_err;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	c->pid = clone_into_namespaces(namespace_flags(p));
+	clone_err = errno;
+	if (c->pid == 0)
+		init_main(p, fds);
+	c->namespaced = c->pid > 0;
+	if (c->pid < 0 && p->opts->allow_no_isolation) {
+		c->pid = fork();
+		if (c->pid == 0)
+			command_main(p, fds);
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	res->isolated = c->namespaced;
+	if (c->pid > 0)
+		return 0;
+	if (!p->opts->allow_no_isolation)
+		return mc_error_set(MC_EENV,
+				    "sandbox: cannot create PID and network namespaces (%s); it "
+				    "needs root or unprivileged user namespaces",
+				    strerror(clone_err));
+	return mc_error_set(MC_EIO, "sandbox: fork: %s", strerror(errno));
+}
+
 int mc_sandbox_run(mc_sandbox_result *res, const char *const *argv, const mc_sandbox_opts *opts)
 {
-	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, rep_p[2] = { -1, -1 };
+	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, rep_p[2] = { -1, -1 },
+	    st_p[2] = { -1, -1 };
 	size_t limit = opts && opts->limits.output_bytes ? opts->limits.output_bytes
 							 : DEFAULT_OUTPUT_BYTES;
 	struct stream streams[2];
+	struct sandbox_child child;
+	struct child_fds fds;
 	struct plan plan;
 	double start;
-	pid_t pid;
 	int rc;
 
 	memset(res, 0, sizeof *res);
@@ -560,25 +753,24 @@ int mc_sandbox_run(mc_sandbox_result *res, const char *const *argv, const mc_san
 		return mc_error_set(MC_EINVAL, "sandbox: a program and a working directory are required");
 	if ((rc = make_plan(&plan, argv, opts)))
 		return rc;
-	if (pipe2(out_p, O_CLOEXEC) || pipe2(err_p, O_CLOEXEC) || pipe2(rep_p, O_CLOEXEC)) {
+	if (pipe2(out_p, O_CLOEXEC) || pipe2(err_p, O_CLOEXEC) || pipe2(rep_p, O_CLOEXEC) ||
+	    pipe2(st_p, O_CLOEXEC) || fcntl(st_p[0], F_SETFL, O_NONBLOCK)) {
 		rc = mc_error_set(MC_EIO, "sandbox: pipe: %s", strerror(errno));
 		goto out;
 	}
+	fds = (struct child_fds){ out_p[1], err_p[1], rep_p[1], st_p[1] };
 	start = mc_time_monotonic();
-	pid = fork();
-	if (pid < 0) {
-		rc = mc_error_set(MC_EIO, "sandbox: fork: %s", strerror(errno));
+	if ((rc = start_child(&child, res, &plan, &fds)))
 		goto out;
-	}
-	if (pid == 0)
-		child_main(&plan, out_p[1], err_p[1], rep_p[1]);
-	res->pid = (int)pid;
+	child.status_fd = st_p[0];
+	res->pid = (int)child.pid;
 	close(out_p[1]);
 	close(err_p[1]);
 	close(rep_p[1]);
-	out_p[1] = err_p[1] = rep_p[1] = -1;
+	close(st_p[1]);
+	out_p[1] = err_p[1] = rep_p[1] = st_p[1] = -1;
 
-	rc = read_reports(rep_p[0], res, &plan);
+	rc = read_reports(rep_p[0], &plan);
 	streams[0] = (struct stream){ out_p[0], &res->out, &res->out_dropped, limit };
 	streams[1] = (struct stream){ err_p[0], &res->err, &res->err_dropped, limit };
 	out_p[0] = err_p[0] = -1;
@@ -587,15 +779,16 @@ int mc_sandbox_run(mc_sandbox_result *res, const char *const *argv, const mc_san
 		struct rusage ru;
 		for (int i = 0; i < 2; i++)
 			close(streams[i].fd);
-		while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+		while (wait4(child.pid, &status, 0, &ru) < 0 && errno == EINTR)
 			;
 		goto out;
 	}
-	supervise(res, pid, streams, &opts->limits, start);
+	supervise(res, &child, streams, &opts->limits, start);
 out:
 	close_pair(out_p);
 	close_pair(err_p);
 	close_pair(rep_p);
+	close_pair(st_p);
 	free_plan(&plan);
 	return rc;
 }
