@@ -354,6 +354,35 @@ START_TEST(setsid_escape_is_killed)
 }
 END_TEST
 
+/* The process running the sandbox is killed with SIGKILL mid-run (a daemon killed
+ * outright): the command, and what it left its session for, die with it. */
+START_TEST(sandbox_dies_with_maestro)
+{
+	const char *argv[] = { "sh", "-c", ESCAPE_SCRIPT "sleep 1000", NULL };
+	char path[4096];
+	pid_t runner, pid;
+	int status;
+
+	snprintf(path, sizeof path, "%s/escaped.pid", dir);
+	runner = fork();
+	ck_assert_int_ge(runner, 0);
+	if (runner == 0) {
+		mc_sandbox_opts opts = base_opts();
+		mc_sandbox_result res;
+		opts.limits.timeout_s = 60;
+		mc_sandbox_run(&res, argv, &opts);
+		_exit(0);
+	}
+	for (int i = 0; i < 200 && access(path, F_OK) != 0; i++)
+		usleep(50 * 1000);
+	pid = escaped_pid();
+	ck_assert_int_eq(kill(runner, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(runner, &status, 0), runner);
+	ck_assert_msg(gone(pid), "the sandboxed process %d outlived the process that ran it",
+		      (int)pid);
+}
+END_TEST
+
 START_TEST(setsid_escape_is_killed_on_timeout)
 {
 	mc_sandbox_opts opts = base_opts();
@@ -606,6 +635,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, term_ignored_then_killed);
 	tcase_add_test(tc, setsid_escape_is_killed);
 	tcase_add_test(tc, setsid_escape_is_killed_on_timeout);
+	tcase_add_test(tc, sandbox_dies_with_maestro);
 	tcase_add_test(tc, status_is_exact);
 	tcase_add_test(tc, command_is_pid_2);
 	tcase_add_test(tc, no_namespaces_fallback);

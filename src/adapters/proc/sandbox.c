@@ -38,6 +38,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -421,6 +422,11 @@ static _Noreturn void init_main(const struct plan *p, const struct child_fds *fd
 	int status = 0;
 
 	default_dispositions();
+	/* Maestro killed outright takes the sandbox with it (bubblewrap's
+	 * --die-with-parent): the kernel's SIGKILL to PID 1 ends the namespace. Tied to
+	 * the thread that ran mc_sandbox_run, which waits here until the run ends. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		child_fail(fd->report, STAGE_INIT_SIGNALS, errno);
 	if (setsid() < 0)
 		child_fail(fd->report, STAGE_SETSID, errno);
 	if (!p->as_root && map_own_ids(p))

@@ -40,6 +40,11 @@
  * child directly, with the network, and the timeout and the end of the
  * command kill its process group only.
  *
+ * When Maestro itself dies (even by SIGKILL) while a command runs, the kernel
+ * sends SIGKILL to the sandbox's init (PR_SET_PDEATHSIG), and the namespace
+ * goes with it; only a death in the microseconds between the clone and that
+ * prctl escapes this, the command then ending by its own limits.
+ *
  * Known limits of the design: without isolation, a process that leaves the
  * process group (setsid) escapes the group kill, though not the rlimits;
  * memory is bounded by address space, which counts reserved as well as
