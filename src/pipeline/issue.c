@@ -12,7 +12,7 @@
 #include "pipeline/config_at.h"
 #include "pipeline/portfolio.h"
 #include "pipeline/pr.h"
-#include "pipeline/review.h"
+#include "pipeline/repo_store.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -102,7 +102,7 @@ static int store_item(mc_issue_result *out, const mc_issue_options *opt, mc_repo
 	out->expected_value_usd = sc.expected_value_usd;
 	out->llm_usd = sc.llm_usd;
 	out->ci_minutes = sc.ci_minutes;
-	if ((rc = mc_review_open_cache(&store, NULL, repo)) == 0)
+	if ((rc = mc_repo_store_open(&store, NULL, repo)) == 0)
 		rc = mc_portfolio_upsert(store, &item);
 	mc_store_close(store);
 	mc_score_free(&sc);

@@ -14,7 +14,7 @@
 #include "adapters/store/agents.h"
 #include "pipeline/config_at.h"
 #include "pipeline/evidence.h"
-#include "pipeline/review.h"
+#include "pipeline/repo_store.h"
 #include "util/alloc.h"
 #include "util/embedded.h"
 #include "util/error.h"
@@ -244,7 +244,7 @@ static int open_context(context *ctx, const mc_negotiate_options *opt)
 	ctx->own_store = 1;
 	if (opt->state_path)
 		return mc_store_open(&ctx->store, opt->state_path);
-	return mc_review_open_cache(&ctx->store, NULL, ctx->repo);
+	return mc_repo_store_open(&ctx->store, NULL, ctx->repo);
 }
 
 static void close_context(context *ctx)

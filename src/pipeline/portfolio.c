@@ -12,7 +12,7 @@
 #include "adapters/git/branch.h"
 #include "model/card.h"
 #include "model/train.h"
-#include "pipeline/review.h"
+#include "pipeline/repo_store.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -107,11 +107,11 @@ int mc_portfolio_open_store(mc_store **out, const char *repo_path, int create)
 	*out = NULL;
 	if ((rc = mc_repo_open(&repo, repo_path ? repo_path : ".")) != 0)
 		return rc;
-	path = mc_review_cache_path(repo);
+	path = mc_repo_store_path(repo);
 	if (!create && !mc_fs_exists(path))
 		rc = mc_error_set(MC_ENOTFOUND, "no portfolio yet (nothing reviewed in this repository)");
 	else
-		rc = mc_review_open_cache(out, NULL, repo);
+		rc = mc_repo_store_open(out, NULL, repo);
 	free(path);
 	mc_repo_free(repo);
 	return rc;

@@ -14,6 +14,7 @@
 #include "model/card.h"
 #include "pipeline/evidence.h"
 #include "pipeline/portfolio.h"
+#include "pipeline/repo_store.h"
 #include "pipeline/simulate.h"
 #include "model/config.h"
 #include "model/policy.h"
@@ -59,29 +60,6 @@ struct run {
 	char *sim_error;              /* why a configured simulation could not run */
 };
 
-char *mc_review_cache_path(mc_repo *repo)
-{
-	mc_strbuf sb = MC_STRBUF_INIT;
-	mc_strbuf_printf(&sb, "%smaestro/cache.db", mc_repo_commondir(repo));
-	return mc_strbuf_detach(&sb);
-}
-
-int mc_review_open_cache(mc_store **out, char **path, mc_repo *repo)
-{
-	char *file = mc_review_cache_path(repo), *dir = mc_xstrndup(file, (size_t)(strrchr(file, '/') - file));
-	int rc = mc_fs_mkdirs(dir, 0700);
-
-	*out = NULL;
-	free(dir);
-	if (!rc)
-		rc = mc_store_open(out, file);
-	if (path)
-		*path = file;
-	else
-		free(file);
-	return rc;
-}
-
 /* The cache is an optimisation: when it cannot be opened (a read-only clone, a
  * full disk) the review mines into memory and says so, rather than failing. */
 static int open_history(struct run *r, mc_review *out)
@@ -90,7 +68,7 @@ static int open_history(struct run *r, mc_review *out)
 	int rc;
 
 	if (!r->opt->no_cache) {
-		rc = mc_review_open_cache(&r->store, &path, r->repo);
+		rc = mc_repo_store_open(&r->store, &path, r->repo);
 		if (rc) {
 			mc_log(MC_LOG_WARN, "history cache unavailable, mining into memory", "path", path,
 			       "error", mc_error_message(), NULL);

@@ -78,10 +78,5 @@ int mc_review_run(mc_review *out, const mc_review_options *opt);
 int mc_review_render_markdown(char **out, struct json_object *card);
 void mc_review_free(mc_review *review);
 
-/* Where the history cache of a repository lives: <common git dir>/maestro/cache.db. */
-char *mc_review_cache_path(mc_repo *repo);
-/* Open that file, creating it and its directory; *path (may be NULL) receives the path,
- * also on error, for messages (free it). The portfolio lives in the same file. */
-int mc_review_open_cache(mc_store **out, char **path, mc_repo *repo);
 
 #endif

@@ -17,7 +17,7 @@
 #include "adapters/store/simulation.h"
 #include "pipeline/config_at.h"
 #include "pipeline/evidence.h"
-#include "pipeline/review.h"
+#include "pipeline/repo_store.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -211,7 +211,7 @@ int mc_simulate_open_store(mc_store **out, char **where, const char *state_path,
 	if (mc_repo_open(&repo, repo_path ? repo_path : ".") != 0)
 		return mc_error_set(MC_ENOTFOUND, "not in a git repository: give --state FILE to "
 				    "keep predictions");
-	rc = mc_review_open_cache(out, where, repo);
+	rc = mc_repo_store_open(out, where, repo);
 	mc_repo_free(repo);
 	return rc;
 }
