@@ -64,6 +64,24 @@ typedef struct delivery_headers {
 	const char *signature; /* bare hex */
 } delivery_headers;
 
+/* The headers that decide what a delivery is. */
+static const char *const deciding_headers[] = {
+	"X-Hub-Signature-256", "X-Gitea-Signature", "X-Forgejo-Signature",
+	"X-GitHub-Event",      "X-Gitea-Event",     "X-Forgejo-Event",
+	"X-GitHub-Delivery",   "X-Gitea-Delivery",  "X-Forgejo-Delivery",
+	"Content-Type",
+};
+
+/* The first deciding header the request carries more than once, else NULL: which
+ * copy a proxy, a library or this server reads would differ, so none is trusted. */
+static const char *duplicated_header(const mc_http_request *req)
+{
+	for (size_t i = 0; i < sizeof deciding_headers / sizeof deciding_headers[0]; i++)
+		if (mc_http_request_header_count(req, deciding_headers[i]) > 1)
+			return deciding_headers[i];
+	return NULL;
+}
+
 static void read_headers(delivery_headers *h, const mc_http_request *req)
 {
 	const char *sig = mc_http_request_header(req, "X-Hub-Signature-256");
@@ -190,8 +208,15 @@ void mc_webhook_handle(const mc_http_request *req, mc_http_response *resp, void 
 	delivery_headers h;
 	mc_webhook_event ev;
 	size_t len;
-	const char *body = mc_http_request_body(req, &len);
+	const char *body = mc_http_request_body(req, &len), *twice = duplicated_header(req);
 
+	if (twice) {
+		char text[96];
+		mc_log(MC_LOG_WARN, "webhook.ambiguous", "header", twice, NULL);
+		snprintf(text, sizeof text, "header %s appears more than once", twice);
+		answer(wh, resp, MC_DELIVERY_BAD_REQUEST, 400, text);
+		return;
+	}
 	read_headers(&h, req);
 	/* Authenticate before anything reads the body. */
 	if (!h.signature || !mc_webhook_signature_ok(wh, h.signature, body, len)) {

@@ -6,7 +6,8 @@
 # the bot handles, 202 ignored for the others), and under ASan no leak at exit.
 # Then bad input: wrong and missing signatures (401, nothing queued), the second
 # secret of a rotation, oversized (413) and malformed (400) bodies, an unknown
-# event, a duplicate delivery, a 1 MB comment, shell metacharacters, Gitea's
+# event, a duplicate delivery, a signature or event header sent twice (400), a 1 MB
+# comment, shell metacharacters, Gitea's
 # signature header. Queue counts are read from /metrics and from the database.
 . "$(dirname "$0")/lib.sh"
 src=${MAESTRO_SOURCE_DIR:?}
@@ -126,6 +127,24 @@ post "$pr" pull_request rotated
 	fail "duplicate: $status $reply"
 [ "$(sqlite3 "$state/maestro.db" "SELECT count(*) FROM q_event WHERE delivery_id = 'rotated'")" = 1 ] ||
 	fail "a duplicate delivery was queued twice"
+
+# A deciding header sent twice (here one valid signature beside a wrong one, or two
+# event names): which copy counts would depend on who reads it, so neither is trusted.
+twice() { # twice DELIVERY HEADER...: the signed PR example with extra headers
+	status=$(curl -sS --max-time 20 -o "$scratch/reply" -w '%{http_code}' \
+		-H 'Content-Type: application/json' -H "X-GitHub-Delivery: $1" \
+		-H "X-Hub-Signature-256: sha256=$(sign it5-a-secret "$pr")" "${@:2}" \
+		--data-binary "@$pr" "$url") || status=000
+	reply=$(cat "$scratch/reply" 2>/dev/null || true)
+}
+twice twice-sig -H 'X-GitHub-Event: pull_request' -H 'X-Hub-Signature-256: sha256=00'
+[ "$status" = 400 ] && [ "$reply" = "header X-Hub-Signature-256 appears more than once" ] &&
+	pass "two signature headers: 400" || fail "two signature headers: $status $reply"
+twice twice-event -H 'X-GitHub-Event: pull_request' -H 'X-GitHub-Event: ping'
+[ "$status" = 400 ] && [ "$reply" = "header X-GitHub-Event appears more than once" ] &&
+	pass "two event headers: 400" || fail "two event headers: $status $reply"
+[ "$(sqlite3 "$state/maestro.db" "SELECT count(*) FROM q_event WHERE delivery_id LIKE 'twice-%'")" = 0 ] ||
+	fail "a delivery with a header twice was queued"
 
 head -c $((25 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$scratch/huge.json"
 post "$scratch/huge.json" pull_request huge

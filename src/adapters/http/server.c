@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,29 @@ const char *mc_http_request_path(const mc_http_request *req)
 const char *mc_http_request_header(const mc_http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct header_count {
+	const char *name;
+	size_t n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct header_count *c = cls;
+	(void)kind;
+	(void)value;
+	if (key && strcasecmp(key, c->name) == 0)
+		c->n++;
+	return MHD_YES;
+}
+
+size_t mc_http_request_header_count(const mc_http_request *req, const char *name)
+{
+	struct header_count c = { name, 0 };
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &c);
+	return c.n;
 }
 
 const char *mc_http_request_body(const mc_http_request *req, size_t *len)
