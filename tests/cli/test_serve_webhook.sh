@@ -7,8 +7,8 @@
 # Then bad input: wrong and missing signatures (401, nothing queued), the second
 # secret of a rotation, oversized (413) and malformed (400) bodies, an unknown
 # event, a duplicate delivery, a signature or event header sent twice (400), a 1 MB
-# comment, shell metacharacters, Gitea's
-# signature header. Queue counts are read from /metrics and from the database.
+# comment, shell metacharacters, Gitea's signature header. Queue counts are read
+# from /metrics and from the database.
 . "$(dirname "$0")/lib.sh"
 src=${MAESTRO_SOURCE_DIR:?}
 
