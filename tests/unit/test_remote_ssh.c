@@ -384,20 +384,21 @@ static char *ref_at(const char *dir, const char *ref)
 /* The server's host key fingerprint as ssh-keygen prints it ("SHA256:..."). */
 static char *host_fingerprint(void)
 {
-	char *pub = file_in(sshd.dir, "host_key.pub"), *out = file_in(sshd.dir, "fp.txt"), *text, *sp;
+	char *pub = file_in(sshd.dir, "host_key.pub"), *out = file_in(sshd.dir, "fp.txt"), *text, *fp;
 	const char *argv[] = { SSH_KEYGEN, "-l", "-E", "sha256", "-f", pub, NULL };
+	const char *start;
 	unlink(out);
 	ck_assert_int_eq(run_quiet(argv, out), 0);
+	/* "<bits> SHA256:... <comment> (<type>)": the second field. */
 	text = read_text(out);
-	ck_assert_ptr_nonnull(text);
-	sp = strchr(text, ' ');
-	ck_assert_ptr_nonnull(sp);
-	memmove(text, sp + 1, strlen(sp + 1) + 1);
-	*strchr(text, ' ') = '\0';
-	ck_assert_msg(!strncmp(text, "SHA256:", 7), "%s", text);
+	start = text ? strchr(text, ' ') : NULL;
+	fp = start ? strndup(start + 1, strcspn(start + 1, " ")) : NULL;
+	free(text);
+	ck_assert_msg(fp != NULL, "no fingerprint in ssh-keygen's output");
+	ck_assert_msg(!strncmp(fp, "SHA256:", 7), "%s", fp);
 	free(pub);
 	free(out);
-	return text;
+	return fp;
 }
 
 /* ------------------------------------------------------------------------ tests */

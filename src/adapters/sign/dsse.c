@@ -179,8 +179,8 @@ static int get_string(const char **out, size_t *len, struct json_object *obj, co
 static int get_base64(char **out, size_t *outlen, struct json_object *obj, const char *where,
 		      const char *key)
 {
-	const char *s;
-	size_t n;
+	const char *s = NULL;
+	size_t n = 0;
 	int rc = get_string(&s, &n, obj, where, key);
 	if (rc)
 		return rc;
