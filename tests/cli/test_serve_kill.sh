@@ -11,7 +11,6 @@
 for tool in curl openssl sqlite3; do
 	command -v "$tool" >/dev/null || { fail "$tool is needed (scripts/deps installs it)"; finish; }
 done
-scratch=$(mktemp -d)
 state=$scratch/state
 printf 'kill-test-secret\n' >"$scratch/secret"
 chmod 600 "$scratch/secret"
