@@ -11,22 +11,6 @@
 #include "util/alloc.h"
 #include "util/error.h"
 
-static int prepare(sqlite3_stmt **st, mc_store *store, const char *sql, const char *what)
-{
-	if (sqlite3_prepare_v2(mc_store_sqlite(store), sql, -1, st, NULL) != SQLITE_OK) {
-		*st = NULL;
-		return mc_store_fail(store, what);
-	}
-	return 0;
-}
-
-static int step_done(mc_store *store, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : mc_store_fail(store, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
@@ -37,7 +21,7 @@ static int offer_seen(int *seen, mc_store *store, const char *id, const char *bo
 {
 	sqlite3_stmt *st;
 	int rc, r;
-	if ((rc = prepare(&st, store, "SELECT body FROM ag_offer WHERE offer_id = ?", "offers")))
+	if ((rc = mc_store_prepare(store, &st, "SELECT body FROM ag_offer WHERE offer_id = ?", "offers")))
 		return rc;
 	bind_text(st, 1, id);
 	r = sqlite3_step(st);
@@ -55,8 +39,8 @@ static int count_recent(long long *n, mc_store *store, const char *agent, int64_
 {
 	sqlite3_stmt *st;
 	int rc;
-	if ((rc = prepare(&st, store, "SELECT count(*) FROM ag_offer WHERE agent_id = ? AND "
-			  "received_at > ?", "offers")))
+	if ((rc = mc_store_prepare(store, &st, "SELECT count(*) FROM ag_offer WHERE agent_id = ? AND "
+				   "received_at > ?", "offers")))
 		return rc;
 	bind_text(st, 1, agent);
 	sqlite3_bind_int64(st, 2, since);
@@ -98,9 +82,9 @@ int mc_agents_offer_put(mc_store *store, const mc_offer *o, const char *body, in
 				  window_s, limit);
 		goto fail;
 	}
-	if ((rc = prepare(&st, store, "INSERT INTO ag_offer (offer_id, agent_id, task_id, "
-			  "received_at, expires_at, verified, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			  "storing the offer")))
+	if ((rc = mc_store_prepare(store, &st, "INSERT INTO ag_offer (offer_id, agent_id, task_id, "
+				   "received_at, expires_at, verified, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+				   "storing the offer")))
 		goto fail;
 	bind_text(st, 1, o->offer_id);
 	bind_text(st, 2, o->agent_id);
@@ -109,7 +93,7 @@ int mc_agents_offer_put(mc_store *store, const mc_offer *o, const char *body, in
 	sqlite3_bind_int64(st, 5, o->expires_at);
 	sqlite3_bind_int(st, 6, verified);
 	bind_text(st, 7, body);
-	if ((rc = step_done(store, st, "storing the offer")) != 0 ||
+	if ((rc = mc_store_step_done(store, st, "storing the offer")) != 0 ||
 	    (rc = mc_store_commit(store)) != 0)
 		goto fail;
 	return 0;
@@ -125,8 +109,8 @@ int mc_agents_offers_open(mc_stored_offer **out, size_t *n, mc_store *store, int
 	int rc, r;
 	*out = NULL;
 	*n = 0;
-	if ((rc = prepare(&st, store, "SELECT body, verified FROM ag_offer WHERE expires_at > ? "
-			  "ORDER BY received_at, offer_id", "offers")))
+	if ((rc = mc_store_prepare(store, &st, "SELECT body, verified FROM ag_offer WHERE expires_at > ? "
+				   "ORDER BY received_at, offer_id", "offers")))
 		return rc;
 	sqlite3_bind_int64(st, 1, now);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -155,8 +139,8 @@ static int task_contract_id(char *id, mc_store *store, const char *task_id)
 	sqlite3_stmt *st;
 	int rc, r;
 	id[0] = 0;
-	if ((rc = prepare(&st, store, "SELECT id FROM ag_contract WHERE task_id = ? "
-			  "ORDER BY accepted_at, id LIMIT 1", "contracts")))
+	if ((rc = mc_store_prepare(store, &st, "SELECT id FROM ag_contract WHERE task_id = ? "
+				   "ORDER BY accepted_at, id LIMIT 1", "contracts")))
 		return rc;
 	bind_text(st, 1, task_id);
 	r = sqlite3_step(st);
@@ -172,11 +156,11 @@ static int forget_escalation(mc_store *store, const char *task_id)
 {
 	sqlite3_stmt *st;
 	int rc;
-	if ((rc = prepare(&st, store, "DELETE FROM ag_escalation WHERE task_id = ?",
-			  "clearing the escalation")))
+	if ((rc = mc_store_prepare(store, &st, "DELETE FROM ag_escalation WHERE task_id = ?",
+				   "clearing the escalation")))
 		return rc;
 	bind_text(st, 1, task_id);
-	return step_done(store, st, "clearing the escalation");
+	return mc_store_step_done(store, st, "clearing the escalation");
 }
 
 int mc_agents_contract_put(mc_store *store, const char *id, const mc_award *a, const char *train,
@@ -194,9 +178,9 @@ int mc_agents_contract_put(mc_store *store, const char *id, const mc_award *a, c
 		mc_store_rollback(store);
 		return 0;
 	}
-	if ((rc = prepare(&st, store, "INSERT INTO ag_contract (id, task_id, agent_id, "
-			  "offer_id, train, accepted_at, cost_usd, minutes, body) VALUES "
-			  "(?, ?, ?, ?, ?, ?, ?, ?, ?)", "storing the contract")))
+	if ((rc = mc_store_prepare(store, &st, "INSERT INTO ag_contract (id, task_id, agent_id, "
+				   "offer_id, train, accepted_at, cost_usd, minutes, body) VALUES "
+				   "(?, ?, ?, ?, ?, ?, ?, ?, ?)", "storing the contract")))
 		goto fail;
 	bind_text(st, 1, id);
 	bind_text(st, 2, a->task_id);
@@ -207,7 +191,7 @@ int mc_agents_contract_put(mc_store *store, const char *id, const mc_award *a, c
 	sqlite3_bind_double(st, 7, a->cost_usd);
 	sqlite3_bind_double(st, 8, a->minutes);
 	bind_text(st, 9, body);
-	if ((rc = step_done(store, st, "storing the contract")) != 0 ||
+	if ((rc = mc_store_step_done(store, st, "storing the contract")) != 0 ||
 	    (rc = forget_escalation(store, a->task_id)) != 0 || (rc = mc_store_commit(store)) != 0)
 		goto fail;
 	return 0;
@@ -221,8 +205,8 @@ int mc_agents_task_contract(char **body, mc_store *store, const char *task_id)
 	sqlite3_stmt *st;
 	int rc, r;
 	*body = NULL;
-	if ((rc = prepare(&st, store, "SELECT body FROM ag_contract WHERE task_id = ? "
-			  "ORDER BY accepted_at, id LIMIT 1", "contracts")))
+	if ((rc = mc_store_prepare(store, &st, "SELECT body FROM ag_contract WHERE task_id = ? "
+				   "ORDER BY accepted_at, id LIMIT 1", "contracts")))
 		return rc;
 	bind_text(st, 1, task_id);
 	r = sqlite3_step(st);
@@ -240,14 +224,15 @@ int mc_agents_escalation_put(mc_store *store, const char *task_id, int64_t at, c
 {
 	sqlite3_stmt *st;
 	int rc;
-	if ((rc = prepare(&st, store, "INSERT INTO ag_escalation (task_id, at, body) VALUES (?, ?, ?) "
-			  "ON CONFLICT(task_id) DO UPDATE SET at = excluded.at, body = excluded.body",
-			  "storing the escalation")))
+	if ((rc = mc_store_prepare(store, &st,
+				   "INSERT INTO ag_escalation (task_id, at, body) VALUES (?, ?, ?) "
+				   "ON CONFLICT(task_id) DO UPDATE SET at = excluded.at, body = excluded.body",
+				   "storing the escalation")))
 		return rc;
 	bind_text(st, 1, task_id);
 	sqlite3_bind_int64(st, 2, at);
 	bind_text(st, 3, body);
-	return step_done(store, st, "storing the escalation");
+	return mc_store_step_done(store, st, "storing the escalation");
 }
 
 int mc_agents_task_escalation(char **body, int64_t *at, mc_store *store, const char *task_id)
@@ -256,8 +241,8 @@ int mc_agents_task_escalation(char **body, int64_t *at, mc_store *store, const c
 	int rc, r;
 	*body = NULL;
 	*at = 0;
-	if ((rc = prepare(&st, store, "SELECT body, at FROM ag_escalation WHERE task_id = ?",
-			  "escalations")))
+	if ((rc = mc_store_prepare(store, &st, "SELECT body, at FROM ag_escalation WHERE task_id = ?",
+				   "escalations")))
 		return rc;
 	bind_text(st, 1, task_id);
 	r = sqlite3_step(st);
@@ -278,8 +263,9 @@ int mc_agents_contract_get(char **body, int *has_actuals, mc_store *store, const
 	sqlite3_stmt *st;
 	int rc, r;
 	*body = NULL;
-	if ((rc = prepare(&st, store, "SELECT c.body, a.contract_id IS NOT NULL FROM ag_contract c "
-			  "LEFT JOIN ag_actual a ON a.contract_id = c.id WHERE c.id = ?", "contracts")))
+	if ((rc = mc_store_prepare(store, &st,
+				   "SELECT c.body, a.contract_id IS NOT NULL FROM ag_contract c "
+				   "LEFT JOIN ag_actual a ON a.contract_id = c.id WHERE c.id = ?", "contracts")))
 		return rc;
 	bind_text(st, 1, id);
 	r = sqlite3_step(st);
@@ -300,9 +286,9 @@ int mc_agents_train_spent(double *usd, double *minutes, mc_store *store, const c
 	sqlite3_stmt *st;
 	int rc;
 	*usd = *minutes = 0;
-	if ((rc = prepare(&st, store, "SELECT total(coalesce(a.usd, c.cost_usd)), "
-			  "total(coalesce(a.minutes, c.minutes)) FROM ag_contract c "
-			  "LEFT JOIN ag_actual a ON a.contract_id = c.id WHERE c.train = ?", "contracts")))
+	if ((rc = mc_store_prepare(store, &st, "SELECT total(coalesce(a.usd, c.cost_usd)), "
+				   "total(coalesce(a.minutes, c.minutes)) FROM ag_contract c "
+				   "LEFT JOIN ag_actual a ON a.contract_id = c.id WHERE c.train = ?", "contracts")))
 		return rc;
 	bind_text(st, 1, train);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -320,8 +306,8 @@ static int put_actual(mc_store *store, const char *id, double usd, double minute
 {
 	sqlite3_stmt *st;
 	int rc;
-	if ((rc = prepare(&st, store, "INSERT INTO ag_actual (contract_id, usd, minutes, eval, "
-			  "recorded_at) VALUES (?, ?, ?, ?, ?)", "storing actuals")))
+	if ((rc = mc_store_prepare(store, &st, "INSERT INTO ag_actual (contract_id, usd, minutes, eval, "
+				   "recorded_at) VALUES (?, ?, ?, ?, ?)", "storing actuals")))
 		return rc;
 	bind_text(st, 1, id);
 	sqlite3_bind_double(st, 2, usd);
@@ -342,9 +328,10 @@ static int put_penalty(mc_store *store, const char *id, const mc_sla_outcome *o,
 {
 	sqlite3_stmt *st;
 	int rc;
-	if ((rc = prepare(&st, store, "INSERT INTO ag_penalty (contract_id, agent_id, penalty_usd, "
-			  "misses, downshift, body, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			  "storing the penalty")))
+	if ((rc = mc_store_prepare(store, &st,
+				   "INSERT INTO ag_penalty (contract_id, agent_id, penalty_usd, "
+				   "misses, downshift, body, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+				   "storing the penalty")))
 		return rc;
 	bind_text(st, 1, id);
 	bind_text(st, 2, agent);
@@ -353,7 +340,7 @@ static int put_penalty(mc_store *store, const char *id, const mc_sla_outcome *o,
 	bind_text(st, 5, mc_downshift_name(o->downshift));
 	bind_text(st, 6, body);
 	sqlite3_bind_int64(st, 7, now);
-	return step_done(store, st, "storing the penalty");
+	return mc_store_step_done(store, st, "storing the penalty");
 }
 
 int mc_agents_settle(mc_store *store, const char *id, double usd, double minutes, double eval,
@@ -405,8 +392,9 @@ int mc_agents_reputation_get(mc_reputation *out, mc_store *store, const char *ag
 	sqlite3_stmt *st;
 	int rc, r;
 	mc_reputation_init(out, agent);
-	if ((rc = prepare(&st, store, "SELECT " REP_COLUMNS " FROM ag_reputation WHERE agent_id = ?",
-			  "reputations")))
+	if ((rc = mc_store_prepare(store, &st,
+				   "SELECT " REP_COLUMNS " FROM ag_reputation WHERE agent_id = ?",
+				   "reputations")))
 		return rc;
 	bind_text(st, 1, agent);
 	r = sqlite3_step(st);
@@ -429,9 +417,9 @@ int mc_agents_reputation_put(mc_store *store, const mc_reputation *r, int64_t no
 {
 	sqlite3_stmt *st;
 	int rc;
-	if ((rc = prepare(&st, store, "INSERT OR REPLACE INTO ag_reputation (" REP_COLUMNS
-			  ", updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			  "storing the reputation")))
+	if ((rc = mc_store_prepare(store, &st, "INSERT OR REPLACE INTO ag_reputation (" REP_COLUMNS
+				   ", updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				   "storing the reputation")))
 		return rc;
 	bind_text(st, 1, r->agent_id);
 	sqlite3_bind_int64(st, 2, r->contracts);
@@ -446,7 +434,7 @@ int mc_agents_reputation_put(mc_store *store, const mc_reputation *r, int64_t no
 	bind_estimate(st, 13, &r->minutes);
 	bind_estimate(st, 16, &r->eval);
 	sqlite3_bind_int64(st, 19, now);
-	return step_done(store, st, "storing the reputation");
+	return mc_store_step_done(store, st, "storing the reputation");
 }
 
 int mc_agents_reputation_list(mc_reputation **out, size_t *n, mc_store *store)
@@ -456,8 +444,9 @@ int mc_agents_reputation_list(mc_reputation **out, size_t *n, mc_store *store)
 	int rc, r;
 	*out = NULL;
 	*n = 0;
-	if ((rc = prepare(&st, store, "SELECT " REP_COLUMNS " FROM ag_reputation ORDER BY agent_id",
-			  "reputations")))
+	if ((rc = mc_store_prepare(store, &st,
+				   "SELECT " REP_COLUMNS " FROM ag_reputation ORDER BY agent_id",
+				   "reputations")))
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		mc_xgrow((void **)out, &alloc, *n + 1, sizeof **out);

@@ -234,6 +234,22 @@ int mc_store_prepare_cached(mc_store *store, struct sqlite3_stmt **out, const ch
 	return 0;
 }
 
+int mc_store_prepare(mc_store *store, struct sqlite3_stmt **out, const char *sql, const char *what)
+{
+	if (sqlite3_prepare_v2(store->db, sql, -1, out, NULL) != SQLITE_OK) {
+		*out = NULL;
+		return mc_store_fail(store, what);
+	}
+	return 0;
+}
+
+int mc_store_step_done(mc_store *store, struct sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : mc_store_fail(store, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 void mc_store_release(struct sqlite3_stmt *st)
 {
 	sqlite3_reset(st);

@@ -42,6 +42,12 @@ struct sqlite3_stmt;
 int mc_store_prepare_cached(mc_store *store, struct sqlite3_stmt **out, const char *sql);
 void mc_store_release(struct sqlite3_stmt *st);
 
+/* A statement of the caller's own (sqlite3_finalize it): 0, or MC_EDB "<what>:
+ * <SQLite's message>" with *out NULL. */
+int mc_store_prepare(mc_store *store, struct sqlite3_stmt **out, const char *sql, const char *what);
+/* Step a statement that returns no rows, then finalize it: 0, or MC_EDB "<what>: …". */
+int mc_store_step_done(mc_store *store, struct sqlite3_stmt *st, const char *what);
+
 /* Set the error from SQLite's last error on this store: "<what>: <message>". Returns MC_EDB. */
 int mc_store_fail(mc_store *store, const char *what);
 

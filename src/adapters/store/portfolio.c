@@ -15,23 +15,6 @@
 #include "util/alloc.h"
 #include "util/error.h"
 
-static int prepare(sqlite3_stmt **st, mc_store *store, const char *sql, const char *what)
-{
-	if (sqlite3_prepare_v2(mc_store_sqlite(store), sql, -1, st, NULL) != SQLITE_OK) {
-		*st = NULL;
-		return mc_store_fail(store, what);
-	}
-	return 0;
-}
-
-/* Step a statement that returns no rows and finalize it. */
-static int run_once(mc_store *store, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : mc_store_fail(store, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 static char *column_text(sqlite3_stmt *st, int col)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
@@ -83,16 +66,16 @@ static int check_item(const mc_portfolio_item *item)
 static int upsert_row(mc_store *store, const mc_portfolio_item *item)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(&st, store,
-			 "INSERT INTO pf_item(id, title, head, base, repository, value_usd,"
-			 " expected_value_usd, risk, priority, state, updated_at)"
-			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-			 " ON CONFLICT(id) DO UPDATE SET title = excluded.title, head = excluded.head,"
-			 " base = excluded.base, repository = excluded.repository,"
-			 " value_usd = excluded.value_usd,"
-			 " expected_value_usd = excluded.expected_value_usd, risk = excluded.risk,"
-			 " state = 'open', updated_at = excluded.updated_at",
-			 "preparing to store a work item");
+	int rc = mc_store_prepare(store, &st,
+				  "INSERT INTO pf_item(id, title, head, base, repository, value_usd,"
+				  " expected_value_usd, risk, priority, state, updated_at)"
+				  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+				  " ON CONFLICT(id) DO UPDATE SET title = excluded.title, head = excluded.head,"
+				  " base = excluded.base, repository = excluded.repository,"
+				  " value_usd = excluded.value_usd,"
+				  " expected_value_usd = excluded.expected_value_usd, risk = excluded.risk,"
+				  " state = 'open', updated_at = excluded.updated_at",
+				  "preparing to store a work item");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, item->id, -1, SQLITE_STATIC);
@@ -106,7 +89,7 @@ static int upsert_row(mc_store *store, const mc_portfolio_item *item)
 	sqlite3_bind_int(st, 9, item->priority);
 	sqlite3_bind_text(st, 10, item->open ? "open" : "closed", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 11, item->updated_at);
-	return run_once(store, st, "storing a work item");
+	return mc_store_step_done(store, st, "storing a work item");
 }
 
 /* Replace the rows of one child table (pf_component or pf_cost) for an item. */
@@ -118,10 +101,11 @@ static int replace_amounts(mc_store *store, const char *id, const char *delete_s
 	size_t i;
 	int rc;
 
-	if ((rc = prepare(&st, store, delete_sql, what)) != 0)
+	if ((rc = mc_store_prepare(store, &st, delete_sql, what)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if ((rc = run_once(store, st, what)) != 0 || (rc = prepare(&st, store, insert_sql, what)))
+	if ((rc = mc_store_step_done(store, st, what)) != 0 ||
+	    (rc = mc_store_prepare(store, &st, insert_sql, what)) != 0)
 		return rc;
 	for (i = 0; i < n && !rc; i++) {
 		sqlite3_reset(st);
@@ -168,7 +152,7 @@ static int load_amounts(mc_portfolio_amount **out, size_t *n, mc_store *store, c
 	mc_portfolio_amount *list = NULL;
 	size_t count = 0, alloc = 0;
 	sqlite3_stmt *st;
-	int rc = prepare(&st, store, sql, "reading a work item");
+	int rc = mc_store_prepare(store, &st, sql, "reading a work item");
 
 	if (rc)
 		return rc;
@@ -228,10 +212,10 @@ int mc_portfolio_list(mc_portfolio_item **out, size_t *n, mc_store *store, int i
 
 	*out = NULL;
 	*n = 0;
-	rc = prepare(&st, store,
-		     "SELECT " ITEM_COLUMNS " FROM pf_item WHERE ?1 OR state = 'open'"
-		     " ORDER BY expected_value_usd DESC, id LIMIT ?2",
-		     "listing the portfolio");
+	rc = mc_store_prepare(store, &st,
+			      "SELECT " ITEM_COLUMNS " FROM pf_item WHERE ?1 OR state = 'open'"
+			      " ORDER BY expected_value_usd DESC, id LIMIT ?2",
+			      "listing the portfolio");
 	if (rc)
 		return rc;
 	sqlite3_bind_int(st, 1, include_closed != 0);
@@ -259,8 +243,8 @@ int mc_portfolio_get(mc_portfolio_item *out, mc_store *store, const char *id)
 
 	memset(out, 0, sizeof *out);
 	if ((rc = check_id(id)) != 0 ||
-	    (rc = prepare(&st, store, "SELECT " ITEM_COLUMNS " FROM pf_item WHERE id = ?1",
-			  "reading a work item")) != 0)
+	    (rc = mc_store_prepare(store, &st, "SELECT " ITEM_COLUMNS " FROM pf_item WHERE id = ?1",
+				   "reading a work item")) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -282,14 +266,14 @@ int mc_portfolio_close(mc_store *store, const char *id, int64_t now)
 	int rc;
 
 	if ((rc = check_id(id)) != 0 ||
-	    (rc = prepare(&st, store,
-			  "UPDATE pf_item SET updated_at = CASE state WHEN 'open' THEN ?2"
-			  " ELSE updated_at END, state = 'closed' WHERE id = ?1",
-			  "closing a work item")) != 0)
+	    (rc = mc_store_prepare(store, &st,
+				   "UPDATE pf_item SET updated_at = CASE state WHEN 'open' THEN ?2"
+				   " ELSE updated_at END, state = 'closed' WHERE id = ?1",
+				   "closing a work item")) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
-	if ((rc = run_once(store, st, "closing a work item")) != 0)
+	if ((rc = mc_store_step_done(store, st, "closing a work item")) != 0)
 		return rc;
 	if (sqlite3_changes(mc_store_sqlite(store)) == 0)
 		return mc_error_set(MC_ENOTFOUND, "no work item '%s' in the portfolio", id);
@@ -313,8 +297,8 @@ static int override_priority(mc_store *store, const char *id, int priority, cons
 	sqlite3_stmt *st;
 	int rc, step;
 
-	if ((rc = prepare(&st, store, "SELECT priority FROM pf_item WHERE id = ?1",
-			  "reading a priority")) != 0)
+	if ((rc = mc_store_prepare(store, &st, "SELECT priority FROM pf_item WHERE id = ?1",
+				   "reading a priority")) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -324,17 +308,17 @@ static int override_priority(mc_store *store, const char *id, int priority, cons
 	     : step == SQLITE_DONE ? mc_error_set(MC_ENOTFOUND, "no work item '%s' in the portfolio", id)
 				   : mc_store_fail(store, "reading a priority");
 	sqlite3_finalize(st);
-	if (rc || (rc = prepare(&st, store, "UPDATE pf_item SET priority = ?2 WHERE id = ?1",
-				"setting a priority")) != 0)
+	if (rc || (rc = mc_store_prepare(store, &st, "UPDATE pf_item SET priority = ?2 WHERE id = ?1",
+					 "setting a priority")) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, priority);
-	if ((rc = run_once(store, st, "setting a priority")) != 0 ||
-	    (rc = prepare(&st, store,
-			  "INSERT INTO pf_priority_override(item_id, who, at, reason,"
-			  " before_priority, after_priority, source)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-			  "recording a priority override")) != 0)
+	if ((rc = mc_store_step_done(store, st, "setting a priority")) != 0 ||
+	    (rc = mc_store_prepare(store, &st,
+				   "INSERT INTO pf_priority_override(item_id, who, at, reason,"
+				   " before_priority, after_priority, source)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+				   "recording a priority override")) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, who && *who ? who : "unknown", -1, SQLITE_STATIC);
@@ -346,7 +330,7 @@ static int override_priority(mc_store *store, const char *id, int priority, cons
 		sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 7);
-	return run_once(store, st, "recording a priority override");
+	return mc_store_step_done(store, st, "recording a priority override");
 }
 
 int mc_portfolio_override_seen(mc_store *store, const char *id, const char *source)
@@ -354,9 +338,9 @@ int mc_portfolio_override_seen(mc_store *store, const char *id, const char *sour
 	sqlite3_stmt *st;
 	int rc, step;
 
-	if ((rc = prepare(&st, store,
-			  "SELECT 1 FROM pf_priority_override WHERE item_id = ?1 AND source = ?2",
-			  "reading priority overrides")) != 0)
+	if ((rc = mc_store_prepare(store, &st,
+				   "SELECT 1 FROM pf_priority_override WHERE item_id = ?1 AND source = ?2",
+				   "reading priority overrides")) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
@@ -419,10 +403,10 @@ int mc_portfolio_overrides(mc_portfolio_override **out, size_t *n, mc_store *sto
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = prepare(&st, store,
-			  "SELECT who, at, reason, before_priority, after_priority"
-			  " FROM pf_priority_override WHERE item_id = ?1 ORDER BY id",
-			  "reading priority overrides")) != 0)
+	if ((rc = mc_store_prepare(store, &st,
+				   "SELECT who, at, reason, before_priority, after_priority"
+				   " FROM pf_priority_override WHERE item_id = ?1 ORDER BY id",
+				   "reading priority overrides")) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -457,16 +441,16 @@ int mc_portfolio_record_realized(mc_store *store, const char *id, double usd, co
 		return mc_error_set(MC_EINVAL, "the realized value of '%s' must be a finite number", id);
 	/* One statement: the row goes in only when the item exists, so there is no window
 	 * between checking and inserting. */
-	if ((rc = prepare(&st, store,
-			  "INSERT INTO pf_realized(item_id, usd, note, recorded_at)"
-			  " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM pf_item WHERE id = ?1)",
-			  "recording a realized value")) != 0)
+	if ((rc = mc_store_prepare(store, &st,
+				   "INSERT INTO pf_realized(item_id, usd, note, recorded_at)"
+				   " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM pf_item WHERE id = ?1)",
+				   "recording a realized value")) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 2, usd);
 	sqlite3_bind_text(st, 3, note ? note : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now);
-	if ((rc = run_once(store, st, "recording a realized value")) != 0)
+	if ((rc = mc_store_step_done(store, st, "recording a realized value")) != 0)
 		return rc;
 	if (sqlite3_changes(mc_store_sqlite(store)) == 0)
 		return mc_error_set(MC_ENOTFOUND, "no work item '%s' in the portfolio", id);
@@ -483,13 +467,13 @@ int mc_portfolio_outcomes(mc_portfolio_outcome **out, size_t *n, mc_store *store
 	*out = NULL;
 	*n = 0;
 	/* The latest record of each item is the one with the highest id. */
-	if ((rc = prepare(&st, store,
-			  "SELECT i.id, i.value_usd, r.usd, r.recorded_at,"
-			  " (SELECT COUNT(*) FROM pf_realized c WHERE c.item_id = i.id)"
-			  " FROM pf_item i JOIN pf_realized r ON r.item_id = i.id"
-			  " WHERE r.id = (SELECT MAX(l.id) FROM pf_realized l WHERE l.item_id = i.id)"
-			  " ORDER BY i.id",
-			  "reading realized values")) != 0)
+	if ((rc = mc_store_prepare(store, &st,
+				   "SELECT i.id, i.value_usd, r.usd, r.recorded_at,"
+				   " (SELECT COUNT(*) FROM pf_realized c WHERE c.item_id = i.id)"
+				   " FROM pf_item i JOIN pf_realized r ON r.item_id = i.id"
+				   " WHERE r.id = (SELECT MAX(l.id) FROM pf_realized l WHERE l.item_id = i.id)"
+				   " ORDER BY i.id",
+				   "reading realized values")) != 0)
 		return rc;
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		mc_portfolio_outcome *o;

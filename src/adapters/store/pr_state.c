@@ -19,11 +19,7 @@ void mc_pr_hold_clear(mc_pr_hold *hold)
 
 static int prepare(sqlite3_stmt **st, mc_store *store, const char *sql)
 {
-	if (sqlite3_prepare_v2(mc_store_sqlite(store), sql, -1, st, NULL) != SQLITE_OK) {
-		*st = NULL;
-		return mc_store_fail(store, "preparing a pull request state statement");
-	}
-	return 0;
+	return mc_store_prepare(store, st, sql, "preparing a pull request state statement");
 }
 
 static char *column_text(sqlite3_stmt *st, int i)
@@ -61,11 +57,10 @@ int mc_pr_state_get_hold(mc_store *store, mc_pr_hold *out, const char *repo, int
 /* Run a statement with text/integer parameters already bound; report changes. */
 static int run_write(mc_store *store, sqlite3_stmt *st, int *changed, const char *what)
 {
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : mc_store_fail(store, what);
+	int rc = mc_store_step_done(store, st, what);
 
 	if (rc == 0 && changed)
 		*changed = sqlite3_changes(mc_store_sqlite(store)) > 0;
-	sqlite3_finalize(st);
 	return rc;
 }
 

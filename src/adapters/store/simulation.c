@@ -12,22 +12,13 @@
 #include "util/alloc.h"
 #include "util/error.h"
 
-static int prepare(sqlite3_stmt **st, mc_store *store, const char *sql, const char *what)
-{
-	if (sqlite3_prepare_v2(mc_store_sqlite(store), sql, -1, st, NULL) != SQLITE_OK) {
-		*st = NULL;
-		return mc_store_fail(store, what);
-	}
-	return 0;
-}
-
 /* Insert rows under owner id with the given INSERT (?1 owner, ?2.. the row). */
 static int insert_rows(mc_store *store, const char *sql, int64_t owner, const mc_sim_row *rows,
 		       size_t n)
 {
 	sqlite3_stmt *st;
 	size_t i;
-	int rc = prepare(&st, store, sql, "storing simulation rows");
+	int rc = mc_store_prepare(store, &st, sql, "storing simulation rows");
 
 	for (i = 0; !rc && i < n; i++) {
 		sqlite3_reset(st);
@@ -65,8 +56,8 @@ int mc_sim_record_prediction(int64_t *id, mc_store *store, const char *trace, co
 	int rc = mc_store_begin(store);
 
 	if (!rc)
-		rc = prepare(&st, store, "INSERT INTO cf_prediction (created_at, trace, deltas, result)"
-			     " VALUES (?1, ?2, ?3, ?4)", "storing a prediction");
+		rc = mc_store_prepare(store, &st, "INSERT INTO cf_prediction (created_at, trace, deltas, result)"
+				      " VALUES (?1, ?2, ?3, ?4)", "storing a prediction");
 	if (!rc) {
 		sqlite3_bind_int64(st, 1, now);
 		sqlite3_bind_text(st, 2, trace, -1, SQLITE_TRANSIENT);
@@ -101,9 +92,9 @@ int mc_sim_prediction_rows(mc_sim_row **rows, size_t *n, mc_store *store, int64_
 {
 	sqlite3_stmt *st;
 	size_t alloc = 0;
-	int rc = prepare(&st, store, "SELECT route, requests, p50, p95, p99, error_rate, cost "
-			 "FROM cf_prediction_route WHERE prediction_id = ?1 ORDER BY route",
-			 "reading a prediction");
+	int rc = mc_store_prepare(store, &st, "SELECT route, requests, p50, p95, p99, error_rate, cost "
+				  "FROM cf_prediction_route WHERE prediction_id = ?1 ORDER BY route",
+				  "reading a prediction");
 
 	*rows = NULL;
 	*n = 0;
@@ -133,8 +124,8 @@ int mc_sim_record_outcome(int64_t *outcome_id, mc_store *store, int64_t id, cons
 	int rc = mc_store_begin(store);
 
 	if (!rc)
-		rc = prepare(&st, store, "INSERT INTO cf_outcome (prediction_id, recorded_at, trace)"
-			     " VALUES (?1, ?2, ?3)", "storing an outcome");
+		rc = mc_store_prepare(store, &st, "INSERT INTO cf_outcome (prediction_id, recorded_at, trace)"
+				      " VALUES (?1, ?2, ?3)", "storing an outcome");
 	if (!rc) {
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, now);
@@ -165,7 +156,7 @@ int mc_sim_pairs(mc_sim_pair **pairs, size_t *n, mc_store *store, int64_t id)
 		" ORDER BY p.prediction_id, p.route";
 	sqlite3_stmt *st;
 	size_t alloc = 0;
-	int rc = prepare(&st, store, sql, "reading outcomes");
+	int rc = mc_store_prepare(store, &st, sql, "reading outcomes");
 
 	*pairs = NULL;
 	*n = 0;
@@ -193,7 +184,8 @@ int mc_sim_pairs(mc_sim_pair **pairs, size_t *n, mc_store *store, int64_t id)
 int mc_sim_count(int64_t *predictions, mc_store *store)
 {
 	sqlite3_stmt *st;
-	int rc = prepare(&st, store, "SELECT count(*) FROM cf_prediction", "counting predictions");
+	int rc = mc_store_prepare(store, &st, "SELECT count(*) FROM cf_prediction",
+				  "counting predictions");
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st) == SQLITE_ROW ? 0 : mc_store_fail(store, "counting predictions");
