@@ -355,11 +355,6 @@ const char *mc_canary_verdict_name(mc_canary_verdict v)
 	return v == MC_CANARY_VERDICT_PASS ? "pass" : v == MC_CANARY_VERDICT_MARGINAL ? "marginal" : "fail";
 }
 
-const char *mc_canary_direction_name(mc_canary_direction d)
-{
-	return d == MC_CANARY_DECREASE ? "decrease" : d == MC_CANARY_EITHER ? "either" : "increase";
-}
-
 static int same_values(const double *x, size_t nx, const double *y, size_t ny)
 {
 	size_t i;

@@ -104,7 +104,6 @@ void mc_canary_judgement_free(mc_canary_judgement *j);
 
 const char *mc_canary_class_name(mc_canary_class c);     /* "Pass", "High", "Low", "NoData" */
 const char *mc_canary_verdict_name(mc_canary_verdict v); /* "pass", "marginal", "fail" */
-const char *mc_canary_direction_name(mc_canary_direction d);
 
 /* The judgement as the JSON document of `maestro canary judge --format json`
  * and the Decision Card's canary section. */

@@ -361,7 +361,7 @@ static mc_canary_direction direction_from(const char *s)
 	return !strcmp(s, "either") ? MC_CANARY_EITHER : MC_CANARY_INCREASE;
 }
 
-static const char *direction_name(mc_canary_direction d)
+const char *mc_canary_direction_name(mc_canary_direction d)
 {
 	return d == MC_CANARY_DECREASE ? "decrease" : d == MC_CANARY_EITHER ? "either" : "increase";
 }
@@ -613,7 +613,7 @@ static struct json_object *canary_metric_to_json(const mc_canary_metric *m)
 {
 	struct json_object *o = json_object_new_object();
 	mc_json_set_string(o, "name", m->name);
-	mc_json_set_string(o, "direction", direction_name(m->direction));
+	mc_json_set_string(o, "direction", mc_canary_direction_name(m->direction));
 	json_object_object_add(o, "tolerance", new_number(m->tolerance));
 	mc_json_set_bool(o, "critical", m->critical);
 	json_object_object_add(o, "weight", new_number(m->weight));

@@ -43,6 +43,9 @@ typedef enum mc_canary_direction {
 	MC_CANARY_EITHER,       /* any change is */
 } mc_canary_direction;
 
+/* "increase", "decrease" or "either", as the config spells it. */
+const char *mc_canary_direction_name(mc_canary_direction d);
+
 typedef enum mc_canary_nodata {
 	MC_CANARY_NODATA_IGNORE = 0, /* a metric without data on a side is left out of the score */
 	MC_CANARY_NODATA_FAIL,       /* ... counts as failing (and fails the canary if critical) */
