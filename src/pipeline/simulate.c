@@ -499,18 +499,6 @@ struct json_object *mc_simulate_outcome_predicate(const mc_simulate_trace *t, in
 	return p;
 }
 
-/* A name for people: the work tree's directory (or the git dir's, when bare). */
-static char *repository_name(mc_repo *repo)
-{
-	const char *dir = mc_repo_workdir(repo) ? mc_repo_workdir(repo) : mc_repo_commondir(repo);
-	size_t end = strlen(dir), start;
-	while (end > 1 && dir[end - 1] == '/')
-		end--;
-	for (start = end; start > 0 && dir[start - 1] != '/'; start--)
-		;
-	return mc_xstrndup(dir + start, end - start);
-}
-
 int mc_simulate_evidence_open(mc_simulate_evidence *ev, const char *repo_path, const char *rev)
 {
 	mc_config_origin origin;
@@ -542,7 +530,7 @@ int mc_simulate_evidence_open(mc_simulate_evidence *ev, const char *repo_path, c
 		return 0;
 	}
 	mc_config_origin_free(&origin);
-	ev->name = repository_name(ev->repo);
+	ev->name = mc_repo_display_name(ev->repo);
 	ev->will_sign = ev->cfg.evidence_record && mc_evidence_signing_configured(ev->repo, &ev->cfg);
 	return 0;
 }
