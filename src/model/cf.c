@@ -313,6 +313,18 @@ static int parse_change(const char *text, size_t len, int factor_only, enum mc_c
 	return 0;
 }
 
+/* The change to the error rate (errors) or to the cost per request. */
+static void set_change(mc_cf_delta *dl, int errors, enum mc_cf_op op, double v)
+{
+	if (errors) {
+		dl->errors_op = op;
+		dl->errors = v;
+	} else {
+		dl->cost_op = op;
+		dl->cost = v;
+	}
+}
+
 static int apply_spec_key(mc_cf_delta *dl, const char *key, size_t klen, const char *val,
 			  size_t vlen, const char *spec)
 {
@@ -346,13 +358,7 @@ static int apply_spec_key(mc_cf_delta *dl, const char *key, size_t klen, const c
 			return mc_error_set(MC_EINVAL, "delta '%s': %.*s wants xF (a factor) or +A / -A "
 					    "(an addition), such as %s", spec, (int)klen, key,
 					    errors ? "+0.01" : "x0.9");
-		if (errors) {
-			dl->errors_op = op;
-			dl->errors = v;
-		} else {
-			dl->cost_op = op;
-			dl->cost = v;
-		}
+		set_change(dl, errors, op, v);
 		return 0;
 	}
 	return mc_error_set(MC_EINVAL, "delta '%s': unknown key '%.*s' (known: latency, p50, p95, "
@@ -393,13 +399,7 @@ static void json_change(mc_cf_delta *dl, struct json_object *c, int errors)
 	struct json_object *add = mc_json_get(c, "add");
 	enum mc_cf_op op = add ? MC_CF_ADD : MC_CF_MUL;
 	double v = add ? json_object_get_double(add) : mc_json_get_double(c, "factor", 1);
-	if (errors) {
-		dl->errors_op = op;
-		dl->errors = v;
-	} else {
-		dl->cost_op = op;
-		dl->cost = v;
-	}
+	set_change(dl, errors, op, v);
 }
 
 static void json_delta(mc_cf_delta *dl, struct json_object *o)
