@@ -220,6 +220,19 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Everything the writer holds, once its threads are gone (or never started). */
+static void writer_free(mc_queue_writer *w)
+{
+	mc_queue_pusher_free(w->pusher);
+	mc_store_close(w->checkpoint_store);
+	mc_store_close(w->store);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->checkpoint_cond);
+	free(w->pending);
+	free(w);
+}
+
 int mc_queue_writer_start(mc_queue_writer **out, const char *db_path)
 {
 	mc_queue_writer *w = mc_xcalloc(1, sizeof *w);
@@ -240,13 +253,7 @@ int mc_queue_writer_start(mc_queue_writer **out, const char *db_path)
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->checkpoint_cond, NULL);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		mc_queue_pusher_free(w->pusher);
-		mc_store_close(w->checkpoint_store);
-		mc_store_close(w->store);
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->wake);
-		pthread_cond_destroy(&w->checkpoint_cond);
-		free(w);
+		writer_free(w);
 		return mc_error_set(MC_EIO, "queue writer: cannot start its thread");
 	}
 	if (pthread_create(&w->checkpointer, NULL, checkpointer_main, w) != 0) {
@@ -347,12 +354,5 @@ void mc_queue_writer_stop(mc_queue_writer *w)
 	pthread_join(w->thread, NULL);
 	if (!pthread_equal(w->checkpointer, w->thread))
 		pthread_join(w->checkpointer, NULL);
-	mc_queue_pusher_free(w->pusher);
-	mc_store_close(w->checkpoint_store);
-	mc_store_close(w->store);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->wake);
-	pthread_cond_destroy(&w->checkpoint_cond);
-	free(w->pending);
-	free(w);
+	writer_free(w);
 }
