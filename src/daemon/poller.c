@@ -34,6 +34,7 @@
 #include "pipeline/event.h"
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/hex.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -150,8 +151,7 @@ static void issue_digest(char out[2 * ISSUE_DIGEST_BYTES + 1], const mc_forge_is
 		add_field(&sb, issue->labels[i]);
 	SHA256((const unsigned char *)(sb.buf ? sb.buf : ""), sb.len, md);
 	mc_strbuf_release(&sb);
-	for (int i = 0; i < ISSUE_DIGEST_BYTES; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	mc_hex_encode(out, md, ISSUE_DIGEST_BYTES);
 }
 
 static int queue_issue(mc_store *store, const char *forge, const char *repo,

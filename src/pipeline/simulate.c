@@ -21,6 +21,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hex.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -75,11 +76,10 @@ static void digest_start(struct digest *d, mc_trace_options *topt)
 static void digest_finish(struct digest *d, mc_simulate_trace *t)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = 0, i;
+	unsigned len = 0;
 	EVP_DigestFinal_ex(d->md, md, &len);
 	EVP_MD_CTX_free(d->md);
-	for (i = 0; i < len && i < 32; i++)
-		snprintf(t->sha256 + 2 * i, 3, "%02x", md[i]);
+	mc_hex_encode(t->sha256, md, len < 32 ? len : 32);
 	t->bytes = d->bytes;
 	t->digested = 1;
 }

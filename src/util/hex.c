@@ -40,3 +40,13 @@ int mc_hex_decode(unsigned char *out, const char *hex, size_t n)
 	}
 	return 0;
 }
+
+void mc_hex_encode(char *out, const unsigned char *bytes, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -13,6 +13,8 @@ int mc_hex_digit(int c);
 int mc_hex_is_lower(const char *s, size_t n);
 /* Whether s is a full object id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits. */
 int mc_hex_is_oid(const char *s);
+/* n bytes as 2 * n lowercase hex digits and a NUL in out (2 * n + 1 chars). */
+void mc_hex_encode(char *out, const unsigned char *bytes, size_t n);
 /* Decode exactly 2 * n hex digits (either case) into n bytes; -1 on a non-digit. */
 int mc_hex_decode(unsigned char *out, const char *hex, size_t n);
 

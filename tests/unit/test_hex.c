@@ -22,6 +22,14 @@ START_TEST(digits_ids_and_decoding)
 	ck_assert_uint_eq(out[2], 0xa5);
 	ck_assert_int_eq(mc_hex_decode(out, "0g", 1), -1);
 	ck_assert_int_eq(mc_hex_decode(out, "0", 1), -1);
+	{
+		const unsigned char bytes[] = { 0x00, 0xff, 0xa5, 0x0c };
+		char text[9];
+		mc_hex_encode(text, bytes, 4);
+		ck_assert_str_eq(text, "00ffa50c");
+		mc_hex_encode(text, bytes, 0);
+		ck_assert_str_eq(text, "");
+	}
 }
 END_TEST
 

@@ -19,6 +19,7 @@
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/hex.h"
 
 #define MAX_COLUMNS 256
 
@@ -263,11 +264,9 @@ static int consume(struct reader *r, const char *chunk, size_t n, char *buf, siz
 static void hex_digest(EVP_MD_CTX *md, char out[65])
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0, i;
+	unsigned int dlen = 0;
 	EVP_DigestFinal_ex(md, digest, &dlen);
-	for (i = 0; i < dlen && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", digest[i]);
-	out[2 * i] = '\0';
+	mc_hex_encode(out, digest, dlen < 32 ? dlen : 32);
 }
 
 /* Read fd to the end under the byte limit, hashing and parsing as it goes. */
