@@ -71,15 +71,15 @@ static const char *const deciding_headers[] = {
 	"X-GitHub-Delivery",   "X-Gitea-Delivery",  "X-Forgejo-Delivery",
 	"Content-Type",
 };
+_Static_assert(sizeof deciding_headers / sizeof deciding_headers[0] <= MC_HTTP_MAX_CHECKED_HEADERS,
+	       "mc_http_request_repeated_header checks at most MC_HTTP_MAX_CHECKED_HEADERS names");
 
 /* The first deciding header the request carries more than once, else NULL: which
  * copy a proxy, a library or this server reads would differ, so none is trusted. */
 static const char *duplicated_header(const mc_http_request *req)
 {
-	for (size_t i = 0; i < sizeof deciding_headers / sizeof deciding_headers[0]; i++)
-		if (mc_http_request_header_count(req, deciding_headers[i]) > 1)
-			return deciding_headers[i];
-	return NULL;
+	return mc_http_request_repeated_header(req, deciding_headers,
+					       sizeof deciding_headers / sizeof deciding_headers[0]);
 }
 
 static void read_headers(delivery_headers *h, const mc_http_request *req)

@@ -67,27 +67,37 @@ const char *mc_http_request_header(const mc_http_request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-struct header_count {
-	const char *name;
+struct header_counts {
+	const char *const *names;
 	size_t n;
+	unsigned seen[MC_HTTP_MAX_CHECKED_HEADERS];
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
 				    const char *value)
 {
-	struct header_count *c = cls;
+	struct header_counts *c = cls;
 	(void)kind;
 	(void)value;
-	if (key && strcasecmp(key, c->name) == 0)
-		c->n++;
+	for (size_t i = 0; key && i < c->n; i++)
+		if (strcasecmp(key, c->names[i]) == 0)
+			c->seen[i]++;
 	return MHD_YES;
 }
 
-size_t mc_http_request_header_count(const mc_http_request *req, const char *name)
+const char *mc_http_request_repeated_header(const mc_http_request *req,
+					    const char *const *names, size_t n)
 {
-	struct header_count c = { name, 0 };
+	struct header_counts c = { names, n, { 0 } };
+
+	if (c.n > MC_HTTP_MAX_CHECKED_HEADERS)
+		c.n = MC_HTTP_MAX_CHECKED_HEADERS;
+
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &c);
-	return c.n;
+	for (size_t i = 0; i < c.n; i++)
+		if (c.seen[i] > 1)
+			return names[i];
+	return NULL;
 }
 
 const char *mc_http_request_body(const mc_http_request *req, size_t *len)

@@ -23,10 +23,13 @@ const char *mc_http_request_method(const mc_http_request *req);
 const char *mc_http_request_path(const mc_http_request *req);
 /* The value of a header (case-insensitive name), or NULL when absent. */
 const char *mc_http_request_header(const mc_http_request *req, const char *name);
-/* How many times the request carries the header name (case-insensitive): a header
- * that decides something is refused when it comes twice, since which copy counts
- * would depend on the reader. */
-size_t mc_http_request_header_count(const mc_http_request *req, const char *name);
+/* The first of names[0..n) (case-insensitive, n at most MC_HTTP_MAX_CHECKED_HEADERS)
+ * that the request carries more than once, else NULL, in one pass over its headers:
+ * a header that decides something is refused when it comes twice, since which copy
+ * counts would depend on the reader. */
+#define MC_HTTP_MAX_CHECKED_HEADERS 16
+const char *mc_http_request_repeated_header(const mc_http_request *req,
+					    const char *const *names, size_t n);
 const char *mc_http_request_body(const mc_http_request *req, size_t *len);
 
 #define MC_HTTP_MAX_HEADERS 8
